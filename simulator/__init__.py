@@ -1,0 +1,1 @@
+"""ML system design interview simulator: interviewer, grader and their knowledge base."""

@@ -1,0 +1,99 @@
+"""Text normalisation shared by retrieval, the local model and the grader: tokens, stems, language.
+
+Russian is heavily inflected ("переобучение" / "переобучать"), so matching works on Snowball
+stems, not surface words.
+"""
+
+import re
+from functools import lru_cache
+
+import snowballstemmer
+
+from simulator.sections import Lang
+
+_WORD = re.compile(r"[0-9]+(?:[.,][0-9]+)*|[a-zа-яё]+(?:[-'][a-zа-яё]+)*", re.IGNORECASE)
+_CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
+_LATIN = re.compile(r"[a-z]", re.IGNORECASE)
+
+_STEMMERS = {
+    "en": snowballstemmer.stemmer("english"),
+    "ru": snowballstemmer.stemmer("russian"),
+}
+
+
+def detect_lang(text: str, default: Lang = "en") -> Lang:
+    """`ru` when Cyrillic letters outnumber Latin ones, `en` when Latin ones do."""
+    cyr = len(_CYRILLIC.findall(text))
+    lat = len(_LATIN.findall(text))
+    if cyr == lat:
+        return default
+    return "ru" if cyr > lat else "en"
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word and number tokens, `ё` folded to `е`."""
+    return [w.lower().replace("ё", "е") for w in _WORD.findall(text)]
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """Stem one lower-case word with the stemmer of its own script."""
+    if _CYRILLIC.search(word):
+        return str(_STEMMERS["ru"].stemWord(word))
+    if _LATIN.search(word):
+        return str(_STEMMERS["en"].stemWord(word))
+    return word
+
+
+def stems(text: str) -> list[str]:
+    """Stems of every word of `text`, in order."""
+    return [stem(w) for w in words(text)]
+
+
+class Terms:
+    """A set of cue terms matched against text by stems, tolerant of inflection.
+
+    A term is one or more words. A word ending in `*` matches any word that starts with it
+    (`переобуч*` matches "переобучение" and "переобучать"); any other word matches by stem
+    (`retraining` matches "retrain", "retrained"). Matching is case-insensitive.
+    """
+
+    def __init__(self, terms: list[str] | tuple[str, ...]) -> None:
+        self.terms = tuple(t for t in terms if t.strip())
+        self._patterns = [self._compile(t) for t in self.terms]
+
+    @staticmethod
+    def _compile(term: str) -> tuple[tuple[bool, str], ...]:
+        parts: list[tuple[bool, str]] = []
+        for raw in term.lower().replace("ё", "е").split():
+            if raw.endswith("*"):
+                parts.append((True, raw[:-1]))
+            else:
+                parts.extend((False, stem(w)) for w in words(raw))
+        return tuple(parts)
+
+    def find(self, text: str) -> list[str]:
+        """The terms that occur in `text`, in the order they were given."""
+        toks = words(text)
+        stemmed = [stem(w) for w in toks]
+        return [
+            term
+            for term, pattern in zip(self.terms, self._patterns, strict=True)
+            if _occurs(pattern, toks, stemmed)
+        ]
+
+    def __contains__(self, text: object) -> bool:
+        return isinstance(text, str) and bool(self.find(text))
+
+
+def _occurs(pattern: tuple[tuple[bool, str], ...], toks: list[str], stemmed: list[str]) -> bool:
+    n = len(pattern)
+    if n == 0:
+        return False
+    for i in range(len(toks) - n + 1):
+        if all(
+            toks[i + j].startswith(p) if prefix else stemmed[i + j] == p
+            for j, (prefix, p) in enumerate(pattern)
+        ):
+            return True
+    return False
