@@ -30,3 +30,7 @@ class KnowledgeError(SimulatorError):
 
 class ModelError(SimulatorError):
     """The model failed at run time (timeout, refused request, unusable reply)."""
+
+
+class StorageError(SimulatorError):
+    """The session database cannot be opened, read or written (disk full, locked, corrupt)."""

@@ -26,6 +26,7 @@ FACT_TOPICS = (
     "deployment",
     "traffic",
 )
+REQUIRED_FACT_TOPICS = ("data_scale", "hardware", "latency", "retraining")
 
 
 class Strict(BaseModel):
@@ -128,7 +129,7 @@ class Scenario(Strict):
     @model_validator(mode="after")
     def _required_topics(self) -> "Scenario":
         topics = {f.topic for f in self.facts}
-        missing = [t for t in ("data_scale", "hardware", "latency", "retraining") if t not in topics]
+        missing = [t for t in REQUIRED_FACT_TOPICS if t not in topics]
         if missing:
             raise ValueError(f"facts missing for topics: {', '.join(missing)}")
         ids = [f.id for f in self.facts]

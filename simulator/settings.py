@@ -1,6 +1,7 @@
 """Settings from the environment (prefix SIM_) and `.env`, plus the OpenAI SDK's own variables."""
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -31,6 +32,10 @@ class Settings(BaseSettings):
     llm_retries: int = Field(default=2, ge=0, le=10)
     """How many times a transient model failure (429, 5xx, timeout) is retried."""
 
+    llm_structured_method: Literal["function_calling", "json_schema"] = "function_calling"
+    """How an OpenAI-compatible server is asked for structured output: tool calling (works with
+    most servers, Ollama and vLLM included) or a `response_format` JSON schema."""
+
     knowledge_dir: Path = PROJECT_ROOT / "knowledge"
     """The cheat sheet, rubric and scenarios."""
 
@@ -47,7 +52,9 @@ class Settings(BaseSettings):
     """Time budget of one interview."""
 
     openai_api_key: str | None = Field(
-        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "SIM_OPENAI_API_KEY"), repr=False
+        default=None,
+        validation_alias=AliasChoices("OPENAI_API_KEY", "SIM_OPENAI_API_KEY"),
+        repr=False,
     )
     """The OpenAI SDK's key; never written to disk, logs or reports."""
 
