@@ -1,4 +1,4 @@
-"""Test-wide guards: no network but loopback, no real model calls, nothing written to the real HOME."""
+"""Test-wide guards: loopback-only network, no real model calls, HOME in a temp folder."""
 
 import os
 import socket
@@ -37,7 +37,7 @@ socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
 
 @pytest.fixture(autouse=True, scope="session")
 def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """HOME, caches and the data dir in a temp folder; no key or server from the real environment."""
+    """HOME, caches and data dir in a temp folder; no key or server from the real environment."""
     root = tmp_path_factory.mktemp("env")
     saved = dict(os.environ)
     for key in list(os.environ):

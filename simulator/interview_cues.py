@@ -1,0 +1,88 @@
+"""What the interviewer matches a candidate's words against, compiled once per (scenario, language).
+
+- Checkpoint evidence (rubric) as compiled `Terms`, to track which checkpoints the candidate has
+  addressed and so which sections are covered.
+- The classifier's `<facts>` and `<section>` block payloads, serialised once: fact ids, topics and
+  cue terms (never the fact texts), and every section's cue terms.
+
+Building this takes a few milliseconds; a turn then only matches, it never rebuilds.
+"""
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from simulator.knowledge import Checkpoint, KnowledgeBase, Scenario
+from simulator.local_tasks.classify import FactCue, FactsBlock
+from simulator.sections import SECTION_IDS, Lang, SectionId
+from simulator.textnorm import Terms
+
+COVERAGE_SHARE = 0.75
+"""A section is covered once the checkpoints hit carry at least this share of its weight."""
+
+
+@dataclass(frozen=True)
+class InterviewCues:
+    lang: Lang
+    checkpoints: dict[SectionId, tuple[Checkpoint, ...]]
+    evidence: dict[str, Terms]
+    """Compiled evidence terms per checkpoint id."""
+    section_cues: dict[SectionId, list[str]]
+    facts_json: str
+    """The classifier's `<facts>` payload."""
+
+    def hits(self, text: str) -> list[str]:
+        """Checkpoint ids whose evidence occurs in `text`, in rubric order."""
+        return [cp_id for cp_id, terms in self.evidence.items() if text in terms]
+
+    def covered(self, hit: Iterable[str]) -> list[SectionId]:
+        """Sections whose hit checkpoints weigh at least COVERAGE_SHARE of the section."""
+        hit_set = set(hit)
+        out: list[SectionId] = []
+        for section, cps in self.checkpoints.items():
+            total = sum(cp.weight for cp in cps)
+            got = sum(cp.weight for cp in cps if cp.id in hit_set)
+            if total and got / total >= COVERAGE_SHARE:
+                out.append(section)
+        return out
+
+    def missed(
+        self, section: SectionId, hit: Iterable[str], asked: Iterable[str]
+    ) -> list[Checkpoint]:
+        """Checkpoints of `section` neither addressed nor probed yet, heaviest first."""
+        skip = set(hit) | set(asked)
+        todo = [cp for cp in self.checkpoints[section] if cp.id not in skip]
+        return sorted(todo, key=lambda cp: -cp.weight)  # stable: rubric order breaks ties
+
+    def section_json(self, current: SectionId) -> str:
+        """The classifier's `<section>` payload."""
+        return json.dumps({"current": current, "cues": self.section_cues}, ensure_ascii=False)
+
+
+def _fact_cues(kb: KnowledgeBase, scenario: Scenario, lang: Lang) -> str:
+    topics = {f.topic for f in scenario.facts}
+    block = FactsBlock(
+        topics={t: kb.topics[t](lang) for t in sorted(topics) if t in kb.topics},
+        facts=[
+            FactCue(id=f.id, topic=f.topic, terms=f.terms(lang) if f.terms else [])
+            for f in scenario.facts
+        ],
+    )
+    return block.model_dump_json()
+
+
+def compile_cues(kb: KnowledgeBase, scenario: Scenario, lang: Lang) -> InterviewCues:
+    """Compiled cues for one scenario in one language; callers keep it for the whole session."""
+    checkpoints = {s: tuple(kb.rubric.sections[s].checkpoints) for s in SECTION_IDS}
+    evidence = {cp.id: Terms(cp.evidence(lang)) for s in SECTION_IDS for cp in checkpoints[s]}
+    section_cues = {
+        s: list(dict.fromkeys(t for cp in checkpoints[s] for t in cp.evidence(lang)))
+        for s in SECTION_IDS
+    }
+    return InterviewCues(
+        lang=lang,
+        checkpoints=checkpoints,
+        evidence=evidence,
+        section_cues=section_cues,
+        facts_json=_fact_cues(kb, scenario, lang),
+    )
