@@ -144,8 +144,29 @@ def score_section(coverage: float, named: bool, reasons: int, ties: int) -> int:
     return 1
 
 
+def _sentence_hits(
+    sentences: list[Sentence], rubric: RubricBlock
+) -> list[dict[SectionId, set[str]]]:
+    """Per sentence, the checkpoints it hits in the section(s) it is mostly about.
+
+    A sentence about data that mentions latency in passing counts for data, not requirements:
+    only the sections with the most checkpoint hits in that sentence keep them.
+    """
+    out: list[dict[SectionId, set[str]]] = []
+    for sentence in sentences:
+        hits: dict[SectionId, set[str]] = {}
+        for section_id, cues in rubric.sections.items():
+            found = {c.id for c in cues.checkpoints if _terms(tuple(c.terms)).find(sentence.text)}
+            if found:
+                hits[section_id] = found
+        top = max((len(v) for v in hits.values()), default=0)
+        out.append({k: v for k, v in hits.items() if len(v) == top})
+    return out
+
+
 def grade(answer: str, rubric: RubricBlock, disclosed: DisclosedBlock) -> dict[str, object]:
     sentences = split_sentences(answer)
+    per_sentence = _sentence_hits(sentences, rubric)
     sections: list[dict[str, object]] = []
     for section_id in SECTION_IDS:
         cues = rubric.sections.get(section_id)
@@ -155,8 +176,8 @@ def grade(answer: str, rubric: RubricBlock, disclosed: DisclosedBlock) -> dict[s
         covered: set[str] = {c.id for c in cues.checkpoints if c.id in disclosed.checkpoints}
         named = False
         evidence: list[Sentence] = []
-        for sentence in sentences:
-            hit = {c.id for c in cues.checkpoints if _terms(tuple(c.terms)).find(sentence.text)}
+        for sentence, hits in zip(sentences, per_sentence, strict=True):
+            hit = hits.get(section_id)
             if not hit:
                 continue
             if not sentence.content:
