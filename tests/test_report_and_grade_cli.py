@@ -103,7 +103,9 @@ def _bad_files(tmp_path: Path) -> dict[str, Path]:
     return paths
 
 
-@pytest.mark.parametrize("name", ["empty", "blank", "binary", "latin1", "huge", "missing", "folder"])
+@pytest.mark.parametrize(
+    "name", ["empty", "blank", "binary", "latin1", "huge", "missing", "folder"]
+)
 def test_grade_cli_refuses_bad_files_in_one_line(tmp_path: Path, capsys, name: str) -> None:
     path = _bad_files(tmp_path)[name]
     assert main(["grade", str(path)]) == 2
