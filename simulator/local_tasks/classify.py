@@ -158,19 +158,24 @@ def _is_question(sentence: str) -> bool:
 
 
 def _facts_asked(questions: list[str], block: FactsBlock) -> list[str]:
-    """Facts the questions ask about: per question, the best-scoring facts (topic cues count once,
-    a fact's own cues twice, so "how many items?" picks the catalogue fact over the users one)."""
+    """Facts the questions ask about: per question, the best-scoring facts. A cue weighs as many
+    words as it has ("requests per second" beats "second"); a fact's own cues count twice, so
+    "how many items?" picks the catalogue fact over the users one."""
     asked: list[str] = []
     for question in questions:
-        topic_hits = {t: len(_terms(tuple(c)).find(question)) for t, c in block.topics.items()}
+        topic_hits = {t: _weight(_terms(tuple(c)).find(question)) for t, c in block.topics.items()}
         scores = {
-            f.id: topic_hits.get(f.topic, 0) + 2 * len(_terms(tuple(f.terms)).find(question))
+            f.id: topic_hits.get(f.topic, 0) + 2 * _weight(_terms(tuple(f.terms)).find(question))
             for f in block.facts
         }
         best = max(scores.values(), default=0)
         if best > 0:
             asked.extend(f.id for f in block.facts if scores[f.id] == best and f.id not in asked)
     return asked
+
+
+def _weight(found: list[str]) -> int:
+    return sum(len(term.split()) for term in found)
 
 
 def _sections_touched(text: str, block: SectionBlock) -> list[SectionId]:

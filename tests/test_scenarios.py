@@ -1,0 +1,71 @@
+"""The scenario bank: validity, concrete hidden facts, and clarifying questions answered right."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from simulator.interview_setup import open_interviewer
+from simulator.knowledge import REQUIRED_FACT_TOPICS, KnowledgeBase, load_knowledge
+from simulator.sections import SECTION_IDS
+from simulator.settings import load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIO_IDS = {
+    "product_recs", "video_feed", "ad_ctr", "search_ranking", "payment_fraud",
+    "content_moderation", "eta_prediction", "people_you_may_know", "visual_search",
+    "query_autocomplete", "churn_prediction", "demand_forecasting",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def kb() -> KnowledgeBase:
+    return load_knowledge(ROOT / "knowledge")
+
+
+def test_the_bank_has_the_twelve_scenarios(kb: KnowledgeBase) -> None:
+    assert {s.id for s in kb.scenarios} == SCENARIO_IDS
+
+
+@pytest.mark.parametrize("scenario_id", sorted(SCENARIO_IDS))
+def test_facts_are_concrete_and_points_cover_every_section(
+    kb: KnowledgeBase, scenario_id: str
+) -> None:
+    scenario = kb.scenario(scenario_id)
+    assert scenario is not None
+    for fact in scenario.facts:
+        assert fact.id.startswith(f"{scenario_id}.")
+        if fact.topic in REQUIRED_FACT_TOPICS:
+            assert re.search(r"\d", fact.en) and re.search(r"\d", fact.ru), fact.id
+        assert re.search("[а-яё]", fact.ru, re.I) and not re.search("[а-яё]", fact.en, re.I)
+    assert set(scenario.points) == set(SECTION_IDS)
+    assert len(scenario.prompt.en.split()) <= 20  # deliberately vague: one short sentence
+
+
+@pytest.fixture(scope="module")
+def interviewer(tmp_path_factory: pytest.TempPathFactory):
+    return open_interviewer(load_settings(data_dir=tmp_path_factory.mktemp("clarify")))
+
+
+def _cases() -> list[dict]:
+    path = ROOT / "evals/data/clarify_questions.jsonl"
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_clarifying_questions_get_the_right_fact(interviewer, lang: str) -> None:
+    cases = [c for c in _cases() if c["lang"] == lang]
+    assert len(cases) >= 60
+    right = 0
+    for case in cases:
+        session = interviewer.start(case["scenario"], lang)
+        reply = "".join(interviewer.reply(session, case["question"]))
+        scenario = interviewer.kb.scenario(case["scenario"])
+        disclosed = [f for f in scenario.facts if f.id in session.disclosed_facts]
+        expected = case["topic"] if isinstance(case["topic"], list) else [case["topic"]]
+        expected = {t for t in expected if t}
+        right += {f.topic for f in disclosed} == expected
+        for fact in disclosed:  # the fact is quoted as written, in the session's language
+            assert fact.text(lang) in reply
+    assert right / len(cases) >= 0.95
