@@ -1,0 +1,44 @@
+"""`python -m evals run [--model M] [--suite NAME] [--out DIR] [--json]`."""
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from evals.runner import SUITES, run
+from simulator.cli import OneLineParser
+from simulator.errors import SimulatorError
+from simulator.settings import load_settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(prog="python -m evals", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+    run_parser = sub.add_parser("run", help="run the eval suites and log the results")
+    run_parser.add_argument("--model", help="local (default) or openai:MODEL")
+    run_parser.add_argument("--suite", choices=sorted(SUITES), action="append")
+    run_parser.add_argument("--out", type=Path, help="log folder (default evals/logs/<time>)")
+    run_parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        model = args.model or settings.model
+        out = args.out or Path("evals/logs") / time.strftime("%Y%m%d-%H%M%S")
+        summary = run(settings, model, args.suite or sorted(SUITES), out)
+    except SimulatorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    print(f"{'metric':<36} value")
+    for key, value in summary["metrics"].items():
+        print(f"{key:<36} {value:.3f}")
+    print(f"{summary['cases']} cases in {summary['seconds']} s; log: {out / 'log.json'}")
+    return 0

@@ -1,0 +1,31 @@
+"""Scorers: pure functions from a case and what the solver produced to a value and a reason."""
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Score:
+    value: float
+    explanation: str
+
+
+def section_in_top_k(case: dict[str, Any], sections: list[str]) -> Score:
+    """1 when the expected section is among the retrieved ones (recall@k for one query)."""
+    hit = case["section"] in sections
+    return Score(float(hit), f"expected {case['section']}, got {sections}")
+
+
+def expected_topics(case: dict[str, Any]) -> set[str]:
+    topic = case["topic"]
+    return {t for t in (topic if isinstance(topic, list) else [topic]) if t}
+
+
+def disclosed_right_facts(case: dict[str, Any], topics: list[str]) -> Score:
+    """1 when the facts disclosed are exactly those of the topics asked about (none: none)."""
+    want = expected_topics(case)
+    return Score(float(set(topics) == want), f"expected {sorted(want)}, got {sorted(topics)}")
+
+
+def mean(scores: list[Score]) -> float:
+    return round(sum(s.value for s in scores) / len(scores), 4) if scores else 0.0
