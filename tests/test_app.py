@@ -1,0 +1,104 @@
+"""The Streamlit app, driven headless with AppTest on the local model."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from simulator.errors import ModelError
+from simulator.sections import SECTION_IDS, SECTION_TITLES
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+@pytest.fixture
+def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setenv("SIM_DATA_DIR", str(tmp_path))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def _start(at: AppTest, scenario: str = "product_recs") -> None:
+    at.selectbox[0].set_value(scenario).run()
+    at.button[0].click().run()
+    assert not at.exception
+
+
+def _chat(at: AppTest, text: str) -> str:
+    at.chat_input[0].set_value(text).run()
+    assert not at.exception
+    return at.chat_message[-1].markdown[0].value
+
+
+def _finish(at: AppTest) -> None:
+    finish = next(b for b in at.sidebar.button if "Finish" in b.label or "Закончить" in b.label)
+    finish.click().run()
+    assert not at.exception
+
+
+def test_a_whole_interview_and_its_report(app: AppTest) -> None:
+    _start(app)
+    assert "recommends our products" in app.chat_message[0].markdown[0].value
+    reply = _chat(app, "How much data do we have: how many users and products?")
+    assert "40 million" in reply
+    _chat(app, "Offline I would track AUC and NDCG, online CTR and conversion, because revenue.")
+    _finish(app)
+    text = " ".join(m.value for m in app.markdown)
+    labels = [e.label for e in app.expander]
+    for section in SECTION_IDS:
+        assert any(label.startswith(SECTION_TITLES[section]["en"]) for label in labels)
+    assert all("/ 4" in label for label in labels)
+    assert app.metric[0].value.endswith("/ 4")
+    assert "> Offline I would track AUC" in text  # the candidate's own words as evidence
+
+
+def test_the_ui_follows_russian(app: AppTest) -> None:
+    app.sidebar.radio[0].set_value("ru").run()
+    assert app.title[0].value.startswith("Интервью")
+    _start(app)
+    assert "Спроектируйте" in app.chat_message[0].markdown[0].value
+    assert "40 миллионов" in _chat(app, "Сколько у нас данных и пользователей?")
+
+
+def test_grade_a_pasted_design(app: AppTest) -> None:
+    app.sidebar.radio[1].set_value("grade").run()
+    design = (Path(__file__).parent / "data/answers/partial_en.md").read_text("utf-8")
+    app.text_area[0].set_value(design).run()
+    app.button[0].click().run()
+    assert not app.exception
+    labels = [e.label for e in app.expander]
+    assert len(labels) == 6 and labels[3].startswith("Data: ")
+
+
+def test_history_lists_the_finished_interview(app: AppTest) -> None:
+    _start(app)
+    _chat(app, "What latency do we need?")
+    _finish(app)
+    app.sidebar.radio[1].set_value("history").run()
+    assert not app.exception
+    assert any("product_recs" in m.value for m in app.markdown)
+    assert any("/ 4" in m.value for m in app.markdown)
+
+
+def test_a_model_failure_keeps_the_transcript_and_offers_a_way_out(
+    app: AppTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _start(app)
+    from simulator.interviewer import Interviewer
+
+    def broken(self, session):  # the reply fails after the message was saved
+        raise ModelError("the model server did not answer within 1 s (SIM_LLM_TIMEOUT)")
+        yield ""
+
+    monkeypatch.setattr(Interviewer, "respond", broken)
+    app.chat_input[0].set_value("How much data do we have?").run()
+    assert not app.exception
+    assert "did not answer" in app.error[0].value
+    assert any("How much data" in m.markdown[0].value for m in app.chat_message)
+    monkeypatch.undo()
+    retry = next(b for b in app.button if b.label == "Retry")
+    retry.click().run()
+    assert not app.error
+    assert "40 million" in app.chat_message[-1].markdown[0].value
