@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from simulator.chart import score_chart_svg
 from simulator.errors import SimulatorError
 from simulator.grader import grade_answer
 from simulator.grading_types import GradeReport
@@ -47,15 +48,13 @@ def render_report(report: GradeReport, session: InterviewSession | None, lang: L
     for notice in report.notices:
         st.info(notice)
     st.metric(t("overall", lang), f"{report.overall:.2f} / 4")
-    chart = pd.DataFrame(
-        {"score": [s.score for s in report.sections]},
-        index=[SECTION_TITLES[s.id][lang] for s in report.sections],
-    )
-    st.bar_chart(chart, horizontal=True, y_label="", x_label="0–4")
+    chart = score_chart_svg([(s.id, s.score) for s in report.sections], lang)
+    st.markdown(chart, unsafe_allow_html=True)  # our own SVG: no candidate text in it
     for section in report.sections:
-        with st.expander(f"{SECTION_TITLES[section.id][lang]}: {section.score} / 4"):
+        title = f"{SECTION_TITLES[section.id][lang]}: {section.score} / 4"
+        with st.expander(title, expanded=section.score < 3):
             st.markdown(f"**{t('evidence', lang)}**")
-            for quote in section.evidence:
+            for quote in section.evidence or [f"_{t('none', lang)}_"]:
                 st.markdown(f"> {quote}")
             if section.missed:
                 st.markdown(f"**{t('missed', lang)}**")
@@ -201,7 +200,7 @@ def grade_view(ui: UIState, kb: KnowledgeBase) -> None:
     scenario_id = st.selectbox(
         t("scenario_optional", lang),
         ids,
-        format_func=lambda sid: t("none", lang) if not sid else kb.scenario(sid).title(lang),  # type: ignore[union-attr]
+        format_func=lambda sid: t("no_scenario", lang) if not sid else kb.scenario(sid).title(lang),  # type: ignore[union-attr]
     )
     if st.button(t("grade", lang), type="primary"):
         design = upload.getvalue().decode("utf-8", errors="replace") if upload else text

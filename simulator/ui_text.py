@@ -70,7 +70,8 @@ TEXT: dict[str, dict[Lang, str]] = {
     "upload": {"en": "…or upload a .md / .txt file", "ru": "…или загрузите файл .md / .txt"},
     "grade": {"en": "Grade it", "ru": "Оценить"},
     "scenario_optional": {"en": "Scenario (optional)", "ru": "Сценарий (необязательно)"},
-    "none": {"en": "None", "ru": "Нет"},
+    "none": {"en": "nothing yet", "ru": "пока ничего"},
+    "no_scenario": {"en": "None", "ru": "Без сценария"},
     "empty_design": {
         "en": "Paste or upload a design first.",
         "ru": "Сначала вставьте или загрузите дизайн.",
