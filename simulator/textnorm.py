@@ -74,16 +74,33 @@ class Terms:
 
     def find(self, text: str) -> list[str]:
         """The terms that occur in `text`, in the order they were given."""
-        toks = words(text)
-        stemmed = [stem(w) for w in toks]
+        toks, stemmed, stem_set = _tokenised(text)
         return [
             term
             for term, pattern in zip(self.terms, self._patterns, strict=True)
-            if _occurs(pattern, toks, stemmed)
+            if _may_occur(pattern, toks, stem_set) and _occurs(pattern, toks, stemmed)
         ]
 
     def __contains__(self, text: object) -> bool:
         return isinstance(text, str) and bool(self.find(text))
+
+
+@lru_cache(maxsize=4096)
+def _tokenised(text: str) -> tuple[list[str], list[str], frozenset[str]]:
+    """Words and stems of a text, once: the same sentence is matched against many term lists."""
+    toks = words(text)
+    stemmed = [stem(w) for w in toks]
+    return toks, stemmed, frozenset(stemmed)
+
+
+def _may_occur(
+    pattern: tuple[tuple[bool, str], ...], toks: list[str], stem_set: frozenset[str]
+) -> bool:
+    """A cheap test on the first word that rules out most terms before the positional scan."""
+    if not pattern:
+        return False
+    prefix, first = pattern[0]
+    return any(t.startswith(first) for t in toks) if prefix else first in stem_set
 
 
 def _occurs(pattern: tuple[tuple[bool, str], ...], toks: list[str], stemmed: list[str]) -> bool:
