@@ -7,6 +7,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from evals import bench
 from evals.runner import SUITES, run
 from simulator.cli import OneLineParser
 from simulator.errors import SimulatorError
@@ -21,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_parser.add_argument("--suite", choices=sorted(SUITES), action="append")
     run_parser.add_argument("--out", type=Path, help="log folder (default evals/logs/<time>)")
     run_parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    bench.register(sub)
     return parser
 
 
@@ -28,6 +30,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
+        if args.command == "bench":
+            return int(args.handler(args, settings))
         model = args.model or settings.model
         out = args.out or Path("evals/logs") / time.strftime("%Y%m%d-%H%M%S")
         summary = run(settings, model, args.suite or sorted(SUITES), out)

@@ -1,0 +1,74 @@
+"""Concurrency: 20 interviews at once against one database, none losing or mixing turns.
+
+Threads share one interviewer and one store (as the Streamlit server does); processes each open
+their own (as several terminals do). Every message carries its interview's tag, so a turn saved
+under the wrong session, or lost, shows.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from simulator.interview_setup import open_interviewer
+from simulator.interviewer import Interviewer
+from simulator.settings import PROJECT_ROOT, load_settings
+from simulator.store import open_store
+from tests.reliability_support import MESSAGES, SCENARIO
+
+THREADS = 16
+PROCESSES = 4
+DRIVER = Path(__file__).with_name("reliability_driver.py")
+
+
+def tagged(tag: str) -> list[str]:
+    return [f"[{tag}] {m}" for m in MESSAGES]
+
+
+def interview_in_thread(interviewer: Interviewer, tag: str) -> tuple[str, str]:
+    session = interviewer.start(SCENARIO, "en")
+    for message in tagged(tag):
+        list(interviewer.reply(session, message))
+    list(interviewer.finish(session))
+    return tag, session.id
+
+
+def test_twenty_interviews_at_once_keep_their_own_turns(tmp_path: Path) -> None:
+    settings = load_settings(data_dir=tmp_path, model="local")
+    store = open_store(settings)
+    interviewer = open_interviewer(settings, store=store)
+    env = dict(os.environ, SIM_DATA_DIR=str(tmp_path), PYTHONPATH=str(PROJECT_ROOT))
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(DRIVER), "once", *tagged(f"p{n}")],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(PROCESSES)
+    ]
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        by_tag = dict(pool.map(lambda n: interview_in_thread(interviewer, f"t{n}"), range(THREADS)))
+    for n, proc in enumerate(procs):
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err[-500:]
+        by_tag[f"p{n}"] = out.splitlines()[0].split()[1]
+
+    assert len(set(by_tag.values())) == THREADS + PROCESSES
+    saved = {s.id: s for s in store.list()}
+    assert set(saved) == set(by_tag.values())
+    for tag, session_id in by_tag.items():
+        session = store.load(session_id)
+        candidate = [t.text for t in session.turns if t.role == "candidate"]
+        assert candidate == tagged(tag)
+        assert [t.role for t in session.turns[:7]] == ["interviewer", "candidate"] * 3 + [
+            "interviewer"
+        ]
+        assert saved[session_id].turns == len(session.turns)
+        if tag.startswith("t"):
+            assert session.status == "finished" and session.report is not None
