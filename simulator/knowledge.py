@@ -163,7 +163,8 @@ class KnowledgeBase(Strict):
 M = TypeVar("M", bound=BaseModel)
 
 
-def _read_yaml(path: Path) -> Any:
+def read_yaml(path: Path) -> Any:
+    """A YAML file's data, or a one-line KnowledgeError naming the file."""
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -209,13 +210,13 @@ def load_knowledge(root: Path) -> KnowledgeBase:
 def _load_cached(root: Path, digest: str) -> KnowledgeBase:
     passages: list[Passage] = []
     for path in _yaml_files(root / "passages"):
-        passages.extend(_validate(_PassageFile, _read_yaml(path), path).passages)
+        passages.extend(_validate(_PassageFile, read_yaml(path), path).passages)
     rubric_path = root / "rubric.yaml"
-    rubric = _validate(Rubric, _read_yaml(rubric_path), rubric_path)
+    rubric = _validate(Rubric, read_yaml(rubric_path), rubric_path)
     topics_path = root / "topics.yaml"
-    topics = _validate(_Topics, {"topics": _read_yaml(topics_path)}, topics_path).topics
+    topics = _validate(_Topics, {"topics": read_yaml(topics_path)}, topics_path).topics
     scenarios = [
-        _validate(Scenario, _read_yaml(path), path) for path in _yaml_files(root / "scenarios")
+        _validate(Scenario, read_yaml(path), path) for path in _yaml_files(root / "scenarios")
     ]
     _cross_check(passages, rubric, scenarios, rubric_path, root / "scenarios")
     return KnowledgeBase(

@@ -10,23 +10,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from simulator.errors import KnowledgeError
+from simulator.knowledge import read_yaml
 from simulator.sections import LANGS, Lang
 from simulator.textnorm import Terms
 
 PHRASES_FILE = "interviewer_phrases.yaml"
 DENYLIST_FILE = "interviewer_denylist.yaml"
-
-
-def _read_yaml(path: Path) -> object:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise KnowledgeError(f"{path}: file is missing") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise KnowledgeError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
 
 
 def _fields(text: str) -> set[str]:
@@ -52,7 +42,7 @@ class Phrases:
 @lru_cache(maxsize=4)
 def load_phrases(prompts_dir: Path) -> Phrases:
     path = prompts_dir / PHRASES_FILE
-    raw = _read_yaml(path)
+    raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise KnowledgeError(f"{path}: expected a mapping of phrase keys")
     table: dict[str, dict[Lang, str]] = {}
@@ -71,7 +61,7 @@ def load_phrases(prompts_dir: Path) -> Phrases:
 def load_denylist(prompts_dir: Path) -> Terms:
     """Model families, named techniques and tools, in both languages, as one compiled matcher."""
     path = prompts_dir / DENYLIST_FILE
-    raw = _read_yaml(path)
+    raw = read_yaml(path)
     if not isinstance(raw, dict) or not all(
         isinstance(raw.get(lang), list) and raw[lang] for lang in LANGS
     ):
