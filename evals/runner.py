@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from evals import datasets, scorers
-from evals.solvers import ClarifySolver, RetrievalSolver
+from evals.solvers import ClarifySolver, GradeFileSolver, RetrievalSolver
 from simulator.interview_setup import open_interviewer
 from simulator.knowledge import load_knowledge
+from simulator.llm import get_chat_model
 from simulator.retrieval import open_retriever
 from simulator.settings import Settings
 
@@ -38,7 +39,14 @@ def _clarify(settings: Settings, model: str) -> Solver:
     return ClarifySolver(open_interviewer(settings, model))
 
 
+def _grader(settings: Settings, model: str) -> Solver:
+    return GradeFileSolver(
+        load_knowledge(settings.knowledge_dir), get_chat_model(model, settings), settings
+    )
+
+
 SUITES = {
+    "grader": Suite("grader", "grader_bands", "grader_bands", scorers.within_band, _grader),
     "retrieval": Suite(
         "retrieval", "retrieval_queries", "retrieval_recall_at_3", scorers.section_in_top_k,
         _retrieval,

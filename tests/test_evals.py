@@ -40,6 +40,7 @@ def test_a_run_logs_every_case_and_keeps_its_floors(tmp_path: Path, capsys) -> N
     assert log["cases"] == summary["cases"] == len(log["results"]) >= 250
     assert log["spec"]["model"] == "local" and log["spec"]["datasets"]
     floors = {
+        "grader_bands": 0.5,
         "retrieval_recall_at_3": 0.9,
         "retrieval_recall_at_3_heldout": 0.85,
         "clarify_accuracy": 0.95,
