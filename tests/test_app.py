@@ -102,3 +102,16 @@ def test_a_model_failure_keeps_the_transcript_and_offers_a_way_out(
     retry.click().run()
     assert not app.error
     assert "40 million" in app.chat_message[-1].markdown[0].value
+
+
+def test_a_browser_refresh_reopens_the_interview(app: AppTest, tmp_path: Path) -> None:
+    _start(app)
+    _chat(app, "What latency do we need?")
+    session_id = app.query_params["session"]
+    session_id = session_id[0] if isinstance(session_id, list) else session_id
+    fresh = AppTest.from_file(APP, default_timeout=60)  # a new browser session, same URL
+    fresh.query_params["session"] = session_id
+    fresh.run()
+    assert not fresh.exception
+    texts = [m.markdown[0].value for m in fresh.chat_message]
+    assert "What latency do we need?" in texts and len(texts) >= 3
