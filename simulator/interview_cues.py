@@ -27,9 +27,11 @@ class InterviewCues:
     checkpoints: dict[SectionId, tuple[Checkpoint, ...]]
     evidence: dict[str, Terms]
     """Compiled evidence terms per checkpoint id."""
-    section_cues: dict[SectionId, list[str]]
-    facts_json: str
-    """The classifier's `<facts>` payload."""
+    section_cues: dict[SectionId, Terms]
+    facts: FactsBlock
+    """Every fact's id and topic, with the cue terms of the topics and the facts."""
+    topic_terms: dict[str, Terms]
+    fact_terms: dict[str, Terms]
 
     def hits(self, text: str) -> list[str]:
         """Checkpoint ids whose evidence occurs in `text`, in rubric order."""
@@ -54,21 +56,36 @@ class InterviewCues:
         todo = [cp for cp in self.checkpoints[section] if cp.id not in skip]
         return sorted(todo, key=lambda cp: -cp.weight)  # stable: rubric order breaks ties
 
-    def section_json(self, current: SectionId) -> str:
-        """The classifier's `<section>` payload."""
-        return json.dumps({"current": current, "cues": self.section_cues}, ensure_ascii=False)
+    def facts_json(self, message: str) -> str:
+        """The classifier's `<facts>` payload: every fact, with only the cues `message` contains.
+
+        The classifier scores a fact by the cues found in the question, so the cues that are not
+        in the message change nothing; leaving them out keeps every turn's prompt small.
+        """
+        block = FactsBlock(
+            topics={t: terms.find(message) for t, terms in self.topic_terms.items()},
+            facts=[
+                FactCue(id=f.id, topic=f.topic, terms=self.fact_terms[f.id].find(message))
+                for f in self.facts.facts
+            ],
+        )
+        return block.model_dump_json()
+
+    def section_json(self, current: SectionId, message: str) -> str:
+        """The classifier's `<section>` payload, pruned to the cues `message` contains."""
+        cues = {s: terms.find(message) for s, terms in self.section_cues.items()}
+        return json.dumps({"current": current, "cues": cues}, ensure_ascii=False)
 
 
-def _fact_cues(kb: KnowledgeBase, scenario: Scenario, lang: Lang) -> str:
+def _fact_cues(kb: KnowledgeBase, scenario: Scenario, lang: Lang) -> FactsBlock:
     topics = {f.topic for f in scenario.facts}
-    block = FactsBlock(
+    return FactsBlock(
         topics={t: kb.topics[t](lang) for t in sorted(topics) if t in kb.topics},
         facts=[
             FactCue(id=f.id, topic=f.topic, terms=f.terms(lang) if f.terms else [])
             for f in scenario.facts
         ],
     )
-    return block.model_dump_json()
 
 
 def compile_cues(kb: KnowledgeBase, scenario: Scenario, lang: Lang) -> InterviewCues:
@@ -76,13 +93,16 @@ def compile_cues(kb: KnowledgeBase, scenario: Scenario, lang: Lang) -> Interview
     checkpoints = {s: tuple(kb.rubric.sections[s].checkpoints) for s in SECTION_IDS}
     evidence = {cp.id: Terms(cp.evidence(lang)) for s in SECTION_IDS for cp in checkpoints[s]}
     section_cues = {
-        s: list(dict.fromkeys(t for cp in checkpoints[s] for t in cp.evidence(lang)))
+        s: Terms(list(dict.fromkeys(t for cp in checkpoints[s] for t in cp.evidence(lang))))
         for s in SECTION_IDS
     }
+    facts = _fact_cues(kb, scenario, lang)
     return InterviewCues(
         lang=lang,
         checkpoints=checkpoints,
         evidence=evidence,
         section_cues=section_cues,
-        facts_json=_fact_cues(kb, scenario, lang),
+        facts=facts,
+        topic_terms={t: Terms(terms) for t, terms in facts.topics.items()},
+        fact_terms={f.id: Terms(f.terms) for f in facts.facts},
     )

@@ -221,8 +221,8 @@ class Interviewer:
             "classify",
             task=block("task", "classify"),
             lang=block("lang", session.lang),
-            facts=block("facts", cues.facts_json),
-            section=block("section", cues.section_json(session.current_section)),
+            facts=block("facts", cues.facts_json(text)),
+            section=block("section", cues.section_json(session.current_section, text)),
             candidate_message=untrusted_block("candidate_message", text),
         )
         note: str | None = None

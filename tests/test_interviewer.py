@@ -161,8 +161,8 @@ def test_classify_rules(
     cues = compile_cues(kb, kb.scenarios[0], lang)
     result = classify(
         message,
-        FactsBlock.model_validate_json(cues.facts_json),
-        SectionBlock.model_validate(json.loads(cues.section_json("requirements"))),
+        FactsBlock.model_validate_json(cues.facts_json(message)),
+        SectionBlock.model_validate(json.loads(cues.section_json("requirements", message))),
     )
     assert (result.kind, result.fact_ids) == (kind, facts)
 
@@ -171,10 +171,11 @@ def test_sections_touched_come_from_section_cues(kb: KnowledgeBase) -> None:
     from simulator.interview_cues import compile_cues
 
     cues = compile_cues(kb, kb.scenarios[0], "en")
+    message = "Offline I'd use AUC; then an A/B experiment with monitoring and alerts."
     result = classify(
-        "Offline I'd use AUC; then an A/B experiment with monitoring and alerts.",
-        FactsBlock.model_validate_json(cues.facts_json),
-        SectionBlock.model_validate(json.loads(cues.section_json("requirements"))),
+        message,
+        FactsBlock.model_validate_json(cues.facts_json(message)),
+        SectionBlock.model_validate(json.loads(cues.section_json("requirements", message))),
     )
     assert result.sections_touched == ["serving", "metrics"]
 
