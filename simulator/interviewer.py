@@ -227,7 +227,10 @@ class Interviewer:
         )
         note: str | None = None
         try:
-            analysis = ask_structured(self.model, MessageAnalysis, prompt).value
+            result = ask_structured(self.model, MessageAnalysis, prompt)
+            analysis = result.value
+            if result.fallback:  # the model's replies did not fit; the local rules decided
+                note = self.phrases("notice.classifier_fallback", session.lang)
         except ModelError:
             # The rules the local model runs, applied directly: a message is never lost.
             analysis = MessageAnalysis.model_validate(local_classify.run(parse_blocks(prompt)))

@@ -83,29 +83,15 @@ class Fault:
         (server.stream_faults if self.stream else server.structured_faults).extend(self.steps)
 
 
-SILENT_CLASSIFY_FALLBACK = pytest.mark.xfail(
-    strict=True,
-    reason="interviewer._classify ignores Structured.fallback: a reply the local model replaced "
-    "after a failed repair gets no notice (gap reported to the interview helper)",
-)
-
 FAULTS = [
     Fault("429 then success", (status(429),)),
     Fault("500 always on classify", (status(500),) * (RETRIES + 1), told="classify_notice"),
     Fault("500 always on the probe", (status(500),) * (RETRIES + 1), stream=True, told="error"),
     Fault("500 always while grading", (status(500),) * (RETRIES + 1), turn="finish", told="error"),
     Fault("hang past the timeout", (HANG,) * (RETRIES + 1), told="classify_notice"),
-    pytest.param(
-        Fault("malformed body twice", (malformed(), malformed()), told="classify_notice"),
-        marks=SILENT_CLASSIFY_FALLBACK,
-    ),
-    pytest.param(
-        Fault(
-            "reply ignores the schema",
-            (structured({"verdict": "yes"}),) * 2,
-            told="classify_notice",
-        ),
-        marks=SILENT_CLASSIFY_FALLBACK,
+    Fault("malformed body twice", (malformed(), malformed()), told="classify_notice"),
+    Fault(
+        "reply ignores the schema", (structured({"verdict": "yes"}),) * 2, told="classify_notice"
     ),
     Fault(
         "reply ignores the schema while grading",
