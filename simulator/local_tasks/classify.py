@@ -127,6 +127,13 @@ INJECTION = Terms(
         "чеклист*", "критери* оценк*", "притворись", "теперь ты",
     ]
 )  # fmt: skip
+QUANTITY = Terms(
+    ["how many", "how much", "how big", "how large", "what volume", "сколько", "какой объем*",
+     "какого размера", "насколько велик*", "насколько больш*"]
+)  # fmt: skip
+"""A question of quantity with no other topic in it asks how much data there is."""
+QUANTITY_TOPIC = "data_scale"
+
 INTERROGATIVES = frozenset(
     [
         "how", "what", "which", "when", "where", "who", "whom", "whose", "why", "is", "are", "was",
@@ -171,6 +178,10 @@ def _facts_asked(questions: list[str], block: FactsBlock) -> list[str]:
         best = max(scores.values(), default=0)
         if best > 0:
             asked.extend(f.id for f in block.facts if scores[f.id] == best and f.id not in asked)
+        elif question in QUANTITY:
+            asked.extend(
+                f.id for f in block.facts if f.topic == QUANTITY_TOPIC and f.id not in asked
+            )
     return asked
 
 
