@@ -15,18 +15,8 @@ from chromadb.utils.embedding_functions import register_embedding_function
 
 from simulator.errors import ConfigError
 from simulator.settings import Settings
-from simulator.textnorm import stem, words
+from simulator.textnorm import STOP_WORDS, stem, words
 
-# Function words say nothing about which point of the cheat sheet a text is about.
-_STOP_WORDS = (
-    "a an the and or of to in on for with at by from as is are be been it its this that these "
-    "those we you i our your they them do does did can could should would will what which how "
-    "when where why who if so not no about into than then there here be has have had my me "
-    "и в во на с со к ко по за из от до для о об что как это мы вы я он она они их наш ваш ли "
-    "же бы не ни да а но или если то так там тут где когда какой какая какие каком чем при "
-    "у нам нас вам вас его её ее их свой свою своими быть есть"
-)
-STOP_WORDS = frozenset(_STOP_WORDS.split())
 NGRAM = 4
 NGRAM_WEIGHT = 0.35
 """N-grams are many and individually weak; stems stay the main signal."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from simulator.knowledge import Checkpoint, KnowledgeBase, Scenario
 from simulator.local_tasks.classify import FactCue, FactsBlock
 from simulator.sections import SECTION_IDS, Lang, SectionId
-from simulator.textnorm import Terms
+from simulator.textnorm import STOP_WORDS, Terms, stem, words
 
 COVERAGE_SHARE = 0.75
 """A section is covered once the checkpoints hit carry at least this share of its weight."""
@@ -32,6 +32,7 @@ class InterviewCues:
     """Every fact's id and topic, with the cue terms of the topics and the facts."""
     topic_terms: dict[str, Terms]
     fact_terms: dict[str, Terms]
+    fact_text_words: dict[str, Terms]
 
     def hits(self, text: str) -> list[str]:
         """Checkpoint ids whose evidence occurs in `text`, in rubric order."""
@@ -65,7 +66,12 @@ class InterviewCues:
         block = FactsBlock(
             topics={t: terms.find(message) for t, terms in self.topic_terms.items()},
             facts=[
-                FactCue(id=f.id, topic=f.topic, terms=self.fact_terms[f.id].find(message))
+                FactCue(
+                    id=f.id,
+                    topic=f.topic,
+                    terms=self.fact_terms[f.id].find(message),
+                    text_words=self.fact_text_words[f.id].find(message),
+                )
                 for f in self.facts.facts
             ],
         )
@@ -79,13 +85,32 @@ class InterviewCues:
 
 def _fact_cues(kb: KnowledgeBase, scenario: Scenario, lang: Lang) -> FactsBlock:
     topics = {f.topic for f in scenario.facts}
+    distinctive = _distinctive_words({f.id: f.text(lang) for f in scenario.facts})
     return FactsBlock(
         topics={t: kb.topics[t](lang) for t in sorted(topics) if t in kb.topics},
         facts=[
-            FactCue(id=f.id, topic=f.topic, terms=f.terms(lang) if f.terms else [])
+            FactCue(
+                id=f.id,
+                topic=f.topic,
+                terms=f.terms(lang) if f.terms else [],
+                text_words=distinctive[f.id],
+            )
             for f in scenario.facts
         ],
     )
+
+
+def _distinctive_words(texts: dict[str, str]) -> dict[str, list[str]]:
+    """Per fact, the content words of its text whose stem no other fact's text has."""
+    stemmed = {
+        fid: {stem(w): w for w in words(text) if w.isalpha() and len(w) > 2 and w not in STOP_WORDS}
+        for fid, text in texts.items()
+    }
+    out: dict[str, list[str]] = {}
+    for fid, own in stemmed.items():
+        others = {s for other, st in stemmed.items() if other != fid for s in st}
+        out[fid] = sorted(w for s, w in own.items() if s not in others)
+    return out
 
 
 def compile_cues(kb: KnowledgeBase, scenario: Scenario, lang: Lang) -> InterviewCues:
@@ -105,4 +130,5 @@ def compile_cues(kb: KnowledgeBase, scenario: Scenario, lang: Lang) -> Interview
         facts=facts,
         topic_terms={t: Terms(terms) for t, terms in facts.topics.items()},
         fact_terms={f.id: Terms(f.terms) for f in facts.facts},
+        fact_text_words={f.id: Terms(f.text_words) for f in facts.facts},
     )

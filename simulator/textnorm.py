@@ -11,6 +11,17 @@ import snowballstemmer
 
 from simulator.sections import Lang
 
+# Function words say nothing about what a text is about.
+_STOP_WORDS = (
+    "a an the and or of to in on for with at by from as is are be been it its this that these "
+    "those we you i our your they them do does did can could should would will what which how "
+    "when where why who if so not no about into than then there here be has have had my me "
+    "и в во на с со к ко по за из от до для о об что как это мы вы я он она они их наш ваш ли "
+    "же бы не ни да а но или если то так там тут где когда какой какая какие каком чем при "
+    "у нам нас вам вас его её ее их свой свою своими быть есть"
+)
+STOP_WORDS = frozenset(_STOP_WORDS.split())
+
 _WORD = re.compile(r"[0-9]+(?:[.,][0-9]+)*|[a-zа-яё]+(?:[-'][a-zа-яё]+)*", re.IGNORECASE)
 _CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 _LATIN = re.compile(r"[a-z]", re.IGNORECASE)

@@ -33,6 +33,9 @@ class FactCue(BaseModel):
     topic: str
     terms: list[str] = Field(default_factory=list)
     """Cue terms of this fact alone, on top of its topic's cues."""
+    text_words: list[str] = Field(default_factory=list)
+    """Words of the fact's own text that no other fact of the scenario shares: a weak cue, used
+    only when no topic or fact cue matches (a question in words the cue lists never foresaw)."""
 
 
 class FactsBlock(BaseModel):
@@ -167,7 +170,9 @@ def _is_question(sentence: str) -> bool:
 def _facts_asked(questions: list[str], block: FactsBlock) -> list[str]:
     """Facts the questions ask about: per question, the best-scoring facts. A cue weighs as many
     words as it has ("requests per second" beats "second"); a fact's own cues count twice, so
-    "how many items?" picks the catalogue fact over the users one."""
+    "how many items?" picks the catalogue fact over the users one. With no cue at all, a question
+    of quantity asks for the data scale, and otherwise the one fact whose own words it uses most
+    is the answer (a tie there means the question is too vague to pick one)."""
     asked: list[str] = []
     for question in questions:
         topic_hits = {t: _weight(_terms(tuple(c)).find(question)) for t, c in block.topics.items()}
@@ -175,14 +180,21 @@ def _facts_asked(questions: list[str], block: FactsBlock) -> list[str]:
             f.id: topic_hits.get(f.topic, 0) + 2 * _weight(_terms(tuple(f.terms)).find(question))
             for f in block.facts
         }
-        best = max(scores.values(), default=0)
-        if best > 0:
-            asked.extend(f.id for f in block.facts if scores[f.id] == best and f.id not in asked)
-        elif question in QUANTITY:
-            asked.extend(
-                f.id for f in block.facts if f.topic == QUANTITY_TOPIC and f.id not in asked
+        winners = _best(scores)
+        if not winners and question in QUANTITY:
+            winners = [f.id for f in block.facts if f.topic == QUANTITY_TOPIC]
+        elif not winners:
+            by_words = _best(
+                {f.id: len(_terms(tuple(f.text_words)).find(question)) for f in block.facts}
             )
+            winners = by_words if len(by_words) == 1 else []
+        asked.extend(f for f in winners if f not in asked)
     return asked
+
+
+def _best(scores: dict[str, int]) -> list[str]:
+    best = max(scores.values(), default=0)
+    return [k for k, v in scores.items() if v == best] if best > 0 else []
 
 
 def _weight(found: list[str]) -> int:
