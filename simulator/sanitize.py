@@ -27,7 +27,8 @@ class CleanMessage:
 
     @property
     def empty(self) -> bool:
-        return not self.text.strip()
+        """Nothing visible: blanks, or only format characters (zero-width spaces, RTL marks)."""
+        return not any(not c.isspace() and unicodedata.category(c) != "Cf" for c in self.text)
 
 
 def _dropped(char: str) -> bool:
@@ -39,7 +40,10 @@ def _dropped(char: str) -> bool:
 
 def clean_message(raw: object, limit: int = MESSAGE_LIMIT) -> CleanMessage:
     """Normalise line ends, strip control characters and cut to `limit` characters."""
-    text = raw if isinstance(raw, str) else ("" if raw is None else str(raw))
+    if isinstance(raw, bytes | bytearray):
+        text = bytes(raw).decode("utf-8", errors="replace")  # undecodable bytes become U+FFFD
+    else:
+        text = raw if isinstance(raw, str) else ("" if raw is None else str(raw))
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = "".join(c for c in _ANSI_ESCAPE.sub("", text) if not _dropped(c)).strip()
     if len(text) <= limit:

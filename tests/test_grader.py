@@ -81,10 +81,12 @@ def test_a_partial_answer_scores_only_where_it_has_content(kb: KnowledgeBase) ->
 
 
 def _paragraph_prefixes(answer: str) -> list[str]:
+    """Truncations of the answer: after each paragraph, after every other line, mid-sentence."""
     paragraphs = [p for p in re.split(r"\n\s*\n", answer) if p.strip()]
-    lines = [line for line in answer.splitlines() if line.strip()]
+    lines = answer.splitlines(keepends=True)
     cuts = ["\n\n".join(paragraphs[:i]) for i in range(len(paragraphs) + 1)]
-    return cuts + ["\n".join(lines[:i]) for i in range(0, len(lines) + 1, 2)]
+    cuts += ["".join(lines[:i]) for i in range(0, len(lines) + 1, 2)]
+    return cuts + [answer[:i] for i in range(0, len(answer), max(len(answer) // 7, 1))]
 
 
 @pytest.mark.parametrize(

@@ -91,9 +91,10 @@ TIME_CHECK = Terms(
     [
         "time left", "time is left", "time remaining", "time remains", "minutes left",
         "how much time do i have", "how much longer", "how long do we have left",
-        "how many minutes",
+        "how many minutes", "do we have left", "have left", "is left", "are left",
         "сколько времени остал*", "сколько осталось", "остал* времени", "времени остал*",
-        "сколько минут", "сколько у меня времени", "сколько еще времени",
+        "сколько минут", "сколько у меня времени", "сколько еще времени", "у нас остал*",
+        "у меня остал*", "осталось времени", "еще осталось", "ещё осталось",
     ]
 )  # fmt: skip
 # Words that make "how much time" a question about the problem's time budget, not the interview's.
@@ -115,10 +116,13 @@ SOLUTION_REQUEST = Terms(
         "what algorithm", "which algorithm", "should i use", "should we use", "tell me the answer",
         "give me the answer", "just tell me", "the right answer", "the solution",
         "what should i say", "what do you expect", "what are you looking for", "what is the answer",
+        "would you recommend", "do you recommend", "would you suggest", "would you use",
+        "would you pick", "would you choose", "do you prefer",
         "какую модель", "какой модел*", "какой алгоритм*", "какие алгоритм*", "что использовать",
         "стоит использовать", "лучше использовать", "скажи* ответ", "дай* ответ",
         "правильн* ответ", "готов* решени*", "какое решение", "что говорить", "что сказать",
-        "что вы ожида*",
+        "что вы ожида*", "посоветова*", "посоветуе*", "посоветуй*", "порекомендуе*",
+        "порекомендуй*", "ты бы выбрал*", "вы бы выбрал*",
     ]
 )  # fmt: skip
 # Attempts to instruct the interviewer; they stay the candidate's words, never commands.
@@ -167,12 +171,13 @@ def _is_question(sentence: str) -> bool:
     return bool(toks) and (toks[0] in INTERROGATIVES or "ли" in toks)
 
 
-def _facts_asked(questions: list[str], block: FactsBlock) -> list[str]:
+def _facts_asked(questions: list[str], block: FactsBlock, *, by_fact_words: bool) -> list[str]:
     """Facts the questions ask about: per question, the best-scoring facts. A cue weighs as many
     words as it has ("requests per second" beats "second"); a fact's own cues count twice, so
     "how many items?" picks the catalogue fact over the users one. With no cue at all, a question
     of quantity asks for the data scale, and otherwise the one fact whose own words it uses most
-    is the answer (a tie there means the question is too vague to pick one)."""
+    is the answer (a tie there means the question is too vague to pick one). That last, weakest
+    rule is off for a request for the solution: "which embedding network?" asks for no fact."""
     asked: list[str] = []
     for question in questions:
         topic_hits = {t: _weight(_terms(tuple(c)).find(question)) for t, c in block.topics.items()}
@@ -183,7 +188,7 @@ def _facts_asked(questions: list[str], block: FactsBlock) -> list[str]:
         winners = _best(scores)
         if not winners and question in QUANTITY:
             winners = [f.id for f in block.facts if f.topic == QUANTITY_TOPIC]
-        elif not winners:
+        elif not winners and by_fact_words:
             by_words = _best(
                 {f.id: len(_terms(tuple(f.text_words)).find(question)) for f in block.facts}
             )
@@ -213,7 +218,8 @@ def classify(message: str, facts: FactsBlock, section: SectionBlock) -> MessageA
     sentences = _sentences(message)
     questions = [s for s in sentences if _is_question(s)]
     touched = _sections_touched(message, section)
-    fact_ids = _facts_asked(questions, facts)
+    wants_solution = message in SOLUTION_REQUEST or message in INJECTION
+    fact_ids = _facts_asked(questions, facts, by_fact_words=not wants_solution)
 
     def result(kind: MessageKind, ids: list[str] | None = None) -> MessageAnalysis:
         return MessageAnalysis(kind=kind, fact_ids=ids or [], sections_touched=touched)
@@ -227,7 +233,7 @@ def classify(message: str, facts: FactsBlock, section: SectionBlock) -> MessageA
     if fact_ids:
         return result("clarifying_question", fact_ids)
     mostly_questions = bool(questions) and len(questions) * 2 >= len(sentences)
-    asks_for_help = message in HINT or message in SOLUTION_REQUEST or message in INJECTION
+    asks_for_help = wants_solution or message in HINT
     if asks_for_help and (short or mostly_questions or not touched):
         return result("hint")
     if len(questions) == len(sentences) or (mostly_questions and not touched):

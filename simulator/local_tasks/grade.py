@@ -4,6 +4,7 @@ Blocks: `<rubric>` (JSON: per section its checkpoints and scenario points with c
 `<disclosed_facts>` (JSON: topics the candidate asked about, mapped to checkpoints),
 `<candidate_answer>` (the text). Only sentences with content count: a heading, a bare list of
 names or a fragment of three words or fewer shows a point was named, never that it was covered.
+A sentence that speaks to the grader (a fake tag, "ignore the rubric") counts for nothing at all.
 Scores grow with coverage, reasons and ties to the scenario; adding text never lowers them.
 """
 
@@ -58,6 +59,35 @@ REASON_TERMS = Terms(
         "риск*",
     ]
 )
+# Words addressed to whoever grades, not to the design problem: such a sentence is an attempt to
+# steer the grade, so it neither covers nor names anything.
+TO_THE_GRADER = Terms(
+    [
+        "rubric", "grader", "grading", "checklist", "full marks", "ignore previous",
+        "ignore all", "ignore your", "ignore the above", "ignore the rubric", "disregard any",
+        "system prompt", "you are now", "pretend",
+        "рубрик*", "оценщик*", "чеклист*", "критери* оценк*", "игнорируй*", "проигнорируй*",
+        "не обращай внимани*", "высший балл", "теперь ты", "притворись", "представь, что ты",
+    ]
+)  # fmt: skip
+# Words that name a section when they open a block ("Serving:", "## Data and labels"): what follows
+# is about that section, so its sentences count there first.
+SECTION_NAMES: dict[SectionId, Terms] = {
+    "requirements": Terms(["requirement*", "clarif*", "scope", "problem statement", "требовани*",
+                           "уточнени*", "постановк*"]),
+    "metrics": Terms(["metric*", "evaluation", "метрик*", "оценк* качеств*"]),
+    "architecture": Terms(["architecture", "pipeline", "system design", "high-level design",
+                           "архитектур*", "пайплайн*"]),
+    "data": Terms(["data", "dataset", "features", "feature engineering", "labels", "данные",
+                   "данных", "датасет*", "признак*", "разметк*"]),
+    "model": Terms(["model", "models", "modelling", "modeling", "модел*"]),
+    "serving": Terms(["serving", "deployment", "deploy*", "production", "inference", "monitoring",
+                      "launch", "сервинг*", "обслуживани*", "внедрени*", "деплой*", "продакшн*",
+                      "инференс*", "мониторинг*", "запуск*"]),
+}  # fmt: skip
+LEAD_IN_WORDS = 8
+"""A lead-in ("Let me draw the architecture end to end:") is at most this many words."""
+_TAG = re.compile(r"</?[a-z_]+[^>]*>", re.IGNORECASE)
 _NUMBER = re.compile(r"\d")
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
 
@@ -89,6 +119,8 @@ class Sentence:
     """False for headings, bare lists of names and fragments: they name, they do not cover."""
     reasons: int
     numbers: bool
+    declared: SectionId | None = None
+    """The section its heading or its block's lead-in names, if any."""
 
 
 @lru_cache(maxsize=1024)
@@ -97,18 +129,32 @@ def _terms(terms: tuple[str, ...]) -> Terms:
 
 
 def split_sentences(answer: str) -> list[Sentence]:
-    """Sentences of the answer, verbatim, each marked as content or a mere naming."""
+    """Sentences of the answer, verbatim, each marked as content or a mere naming.
+
+    A heading that names a section declares it for what follows, up to the next heading; a block
+    (paragraph) that opens with a lead-in naming a section ("Serving: ...") declares it for that
+    block. Both depend only on what comes before, so adding text never re-files earlier sentences.
+    """
     out: list[Sentence] = []
+    by_heading: SectionId | None = None
+    by_lead_in: SectionId | None = None
+    block_start = True
     for line in answer.splitlines():
         stripped = line.strip().lstrip("-*•>").strip()
         if not stripped:
+            block_start, by_lead_in = True, None
             continue
         heading = line.lstrip().startswith("#") or (
             stripped.endswith(":") and len(words(stripped)) <= 6
         )
+        if heading:
+            by_heading, by_lead_in = _named_section(stripped), None
+        elif block_start:
+            by_lead_in = _lead_in_section(stripped)
+        block_start = heading
         for part in _SENTENCE_END.split(stripped):
             part = part.strip()
-            if not part:
+            if not part or _TAG.search(part) or part in TO_THE_GRADER:
                 continue
             content = not heading and len(words(part)) > 3 and not _is_bare_list(part)
             out.append(
@@ -117,9 +163,28 @@ def split_sentences(answer: str) -> list[Sentence]:
                     content=content,
                     reasons=len(REASON_TERMS.find(part)) if content else 0,
                     numbers=bool(_NUMBER.search(part)) and content,
+                    declared=by_lead_in or by_heading,
                 )
             )
     return out
+
+
+def _named_section(text: str) -> SectionId | None:
+    """The section a heading or lead-in names; the earliest named one when it names several."""
+    lowered = text.lower()
+    found = [
+        (lowered.find(term.rstrip("*").split()[0]), sid)
+        for sid, names in SECTION_NAMES.items()
+        for term in names.find(text)
+    ]
+    return min(found)[1] if found else None
+
+
+def _lead_in_section(line: str) -> SectionId | None:
+    head, colon, _ = line.partition(":")
+    if not colon or len(words(head)) > LEAD_IN_WORDS:
+        return None
+    return _named_section(head)
 
 
 def _is_bare_list(sentence: str) -> bool:
@@ -147,10 +212,11 @@ def score_section(coverage: float, named: bool, reasons: int, ties: int) -> int:
 def _sentence_hits(
     sentences: list[Sentence], rubric: RubricBlock
 ) -> list[dict[SectionId, set[str]]]:
-    """Per sentence, the checkpoints it hits in the section(s) it is mostly about.
+    """Per sentence, the checkpoints it hits in the section(s) it is about.
 
-    A sentence about data that mentions latency in passing counts for data, not requirements:
-    only the sections with the most checkpoint hits in that sentence keep them.
+    A sentence under a declared section counts there when it hits that section at all (elsewhere
+    it only names things, see `grade`). Otherwise only the sections with the most checkpoint hits
+    in it keep them: a sentence about data that mentions latency in passing counts for data.
     """
     out: list[dict[SectionId, set[str]]] = []
     for sentence in sentences:
@@ -159,6 +225,9 @@ def _sentence_hits(
             found = {c.id for c in cues.checkpoints if _terms(tuple(c.terms)).find(sentence.text)}
             if found:
                 hits[section_id] = found
+        if sentence.declared in hits:
+            out.append({sentence.declared: hits[sentence.declared]})
+            continue
         top = max((len(v) for v in hits.values()), default=0)
         out.append({k: v for k, v in hits.items() if len(v) == top})
     return out
@@ -180,8 +249,8 @@ def grade(answer: str, rubric: RubricBlock, disclosed: DisclosedBlock) -> dict[s
             hit = hits.get(section_id)
             if not hit:
                 continue
-            if not sentence.content:
-                named = True
+            if not sentence.content or sentence.declared not in (None, section_id):
+                named = True  # a heading, a list of names, or a passing mention elsewhere
                 continue
             covered |= hit
             evidence.append(sentence)
