@@ -38,6 +38,7 @@ def _release(pending: str) -> tuple[str, str]:
 def screen(chunks: Iterable[str], deny: Terms, fallback: str, result: Screened) -> Iterator[str]:
     """Yield the model's text once it passes `deny`; on a leak, or when no text came, `fallback`."""
     pending = ""
+    previous = ""  # the piece released last: a denied phrase may straddle one boundary
     leaked = False
     stream = iter(chunks)
     try:
@@ -50,12 +51,15 @@ def screen(chunks: Iterable[str], deny: Terms, fallback: str, result: Screened) 
                 result.cut = True
                 break
             ready, pending = _release(pending + chunk)
-            leaked = bool(ready) and bool(deny.find(result.text + ready))
+            # Only the new text and the piece before it are checked: the rest already passed, and
+            # rescanning it for every sentence would make a long reply quadratic.
+            leaked = bool(ready) and bool(deny.find(previous + ready))
             if ready and not leaked:
                 result.text += ready
+                previous = ready
                 yield ready
         if not leaked and pending.strip():
-            leaked = bool(deny.find(result.text + pending))
+            leaked = bool(deny.find(previous + pending))
             if not leaked:
                 result.text += pending
                 yield pending

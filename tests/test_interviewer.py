@@ -620,3 +620,19 @@ def test_every_turn_is_saved_and_a_new_store_resumes_it(
     iv2 = make(kb, settings, store=SessionStore(tmp_path / "s.db"))
     say(iv2, resumed, "Offline metric AUC, online metric CTR.")
     assert len(SessionStore(tmp_path / "s.db").load(session.id).turns) == len(resumed.turns)
+
+
+def test_the_reply_filter_catches_a_name_late_in_a_long_stream_or_across_a_boundary() -> None:
+    from simulator.reply_filter import Screened, screen
+    from simulator.textnorm import Terms
+
+    deny = Terms(["logistic regression", "xgboost"])
+    long_ok = [f"Point {i} is fine. " for i in range(300)]
+    result = Screened()
+    out = "".join(screen([*long_ok, "Then use XGBoost. ", "More."], deny, "FALLBACK", result))
+    assert result.replaced and "XGBoost" not in out and out.endswith("FALLBACK")
+    assert out.startswith("Point 0 is fine.")
+    # "logistic" ends one released piece, "regression" starts the next.
+    split = Screened()
+    text = "".join(screen(["Try logistic\n", "regression later."], deny, "FALLBACK", split))
+    assert split.replaced and "regression" not in text
