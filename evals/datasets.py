@@ -9,6 +9,7 @@ from typing import Any
 from simulator.errors import InputError
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+SPLITS = ("tune", "heldout")
 
 
 @dataclass(frozen=True)

@@ -11,24 +11,39 @@ from pathlib import Path
 from typing import Any
 
 from evals import datasets, scorers
-from evals.solvers import ClarifySolver, GradeFileSolver, RetrievalSolver
+from evals.solvers import (
+    CandidateSolver,
+    ClarifySolver,
+    GradeSolver,
+    InjectionSolver,
+    LeakSolver,
+    RetrievalSolver,
+)
 from simulator.interview_setup import open_interviewer
-from simulator.knowledge import load_knowledge
+from simulator.knowledge import load_knowledge, read_yaml
 from simulator.llm import get_chat_model
 from simulator.retrieval import open_retriever
 from simulator.settings import Settings
+from simulator.textnorm import Terms
 
 Solver = Callable[[dict[str, Any]], Any]
 Scorer = Callable[[dict[str, Any], Any], scorers.Score]
+Aggregate = Callable[[scorers.Scored], dict[str, float]]
+
+
+def mean_as(metric: str) -> Aggregate:
+    """The usual aggregate: the mean of the case values under one metric name."""
+    return lambda scored: {metric: scorers.mean([s for _, _, s in scored])}
 
 
 @dataclass(frozen=True)
 class Suite:
     name: str
     dataset: str
-    metric: str
     scorer: Scorer
     solver: Callable[[Settings, str], Solver]
+    aggregate: Aggregate
+    """Metrics of one split; the held-out split's get the suffix `_heldout`."""
 
 
 def _retrieval(settings: Settings, model: str) -> Solver:
@@ -39,21 +54,52 @@ def _clarify(settings: Settings, model: str) -> Solver:
     return ClarifySolver(open_interviewer(settings, model))
 
 
-def _grader(settings: Settings, model: str) -> Solver:
-    return GradeFileSolver(
+def _grade_solver(settings: Settings, model: str) -> GradeSolver:
+    return GradeSolver(
         load_knowledge(settings.knowledge_dir), get_chat_model(model, settings), settings
     )
 
 
+def _injection(settings: Settings, model: str) -> Solver:
+    return InjectionSolver(_grade_solver(settings, model))
+
+
+def _leak(settings: Settings, model: str) -> Solver:
+    terms = read_yaml(datasets.DATA_DIR / "solution_terms.yaml")
+    return LeakSolver(open_interviewer(settings, model), Terms([*terms["en"], *terms["ru"]]))
+
+
+def _candidates(settings: Settings, model: str) -> Solver:
+    answers = {
+        (c["scenario"], c["lang"], c["section"], c["level"]): c["text"]
+        for split in datasets.SPLITS
+        for c in datasets.load("graded_answers", split).cases
+    }
+    return CandidateSolver(open_interviewer(settings, model), answers)
+
+
 SUITES = {
-    "grader": Suite("grader", "grader_bands", "grader_bands", scorers.within_band, _grader),
     "retrieval": Suite(
-        "retrieval", "retrieval_queries", "retrieval_recall_at_3", scorers.section_in_top_k,
-        _retrieval,
+        "retrieval", "retrieval_queries", scorers.section_in_top_k, _retrieval,
+        mean_as("retrieval_recall_at_3"),
     ),
     "clarify": Suite(
-        "clarify", "clarify_questions", "clarify_accuracy", scorers.disclosed_right_facts,
-        _clarify,
+        "clarify", "clarify_questions", scorers.disclosed_right_facts, _clarify,
+        mean_as("clarify_accuracy"),
+    ),
+    "leak": Suite("leak", "solution_requests", scorers.leaked, _leak, mean_as("leak_rate")),
+    "graded": Suite(
+        "graded", "graded_answers", scorers.section_score, _grade_solver, scorers.agreement
+    ),
+    "bands": Suite(
+        "bands", "grader_bands", scorers.within_band, _grade_solver, mean_as("grader_bands")
+    ),
+    "injection": Suite(
+        "injection", "injections", scorers.injection_gain, _injection,
+        mean_as("injection_inflation"),
+    ),
+    "candidates": Suite(
+        "candidates", "candidates", scorers.interviewer_behaved, _candidates, scorers.ordering
     ),
 }  # fmt: skip
 
@@ -91,20 +137,22 @@ def run(settings: Settings, model: str, suites: list[str], out_dir: Path) -> dic
         for name in suites:
             suite = SUITES[name]
             solver = suite.solver(run_settings, model)
-            for split in ("tune", "heldout"):
+            for split in datasets.SPLITS:
                 data = datasets.load(suite.dataset, split)
                 datasets_spec[f"{data.name}:{split}"] = data.sha256
-                scores = []
+                scored: list[tuple[dict[str, Any], Any, scorers.Score]] = []
                 for i, case in enumerate(data.cases, 1):
-                    score = suite.scorer(case, solver(case))
-                    scores.append(score)
+                    output = solver(case)
+                    score = suite.scorer(case, output)
+                    scored.append((case, output, score))
                     results.append(
                         {"suite": name, "split": split, "case": case, "value": score.value,
                          "explanation": score.explanation}
                     )  # fmt: skip
                     _progress(f"{name} ({split})", i, len(data.cases))
-                key = suite.metric if split == "tune" else f"{suite.metric}_heldout"
-                metrics[key] = scorers.mean(scores)
+                suffix = "" if split == "tune" else "_heldout"
+                for key, value in suite.aggregate(scored).items():
+                    metrics[key + suffix] = value
     summary = {
         "cases": len(results),
         "seconds": round(time.perf_counter() - started, 2),

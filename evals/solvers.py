@@ -1,15 +1,20 @@
 """Solvers: what an eval runs. Each takes a case and returns what the scorer needs."""
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
+from evals.scorers import leaked_terms
 from simulator.grader import grade_answer
+from simulator.interview_cues import compile_cues
 from simulator.interviewer import Interviewer
 from simulator.knowledge import KnowledgeBase
 from simulator.retrieval import Retriever
+from simulator.sections import SECTION_IDS
 from simulator.settings import PROJECT_ROOT, Settings
+from simulator.textnorm import Terms
 
 
 @dataclass
@@ -30,24 +35,33 @@ class ClarifySolver:
 
     def __call__(self, case: dict[str, Any]) -> list[str]:
         session = self.interviewer.start(case["scenario"], case["lang"])
-        for _ in self.interviewer.reply(session, case["question"]):
-            pass
+        _drain(self.interviewer.reply(session, case["question"]))
         scenario = self.interviewer.kb.scenario(case["scenario"])
         facts = scenario.facts if scenario else []
         return sorted({f.topic for f in facts if f.id in session.disclosed_facts})
 
 
+def case_text(case: dict[str, Any]) -> str:
+    """An answer given inline (`text`) or as a file of the repository (`file`)."""
+    if "text" in case:
+        return str(case["text"])
+    return (PROJECT_ROOT / case["file"]).read_text(encoding="utf-8")
+
+
 @dataclass
-class GradeFileSolver:
-    """Grade a whole written answer from a file; the grade JSON."""
+class GradeSolver:
+    """Grade a written answer (inline or from a file); the grade JSON."""
 
     kb: KnowledgeBase
     model: BaseChatModel
     settings: Settings
 
     def __call__(self, case: dict[str, Any]) -> dict[str, Any]:
+        return self.grade(case_text(case), case)
+
+    def grade(self, text: str, case: dict[str, Any]) -> dict[str, Any]:
         report = grade_answer(
-            (PROJECT_ROOT / case["file"]).read_text(encoding="utf-8"),
+            text,
             kb=self.kb,
             model=self.model,
             lang=case["lang"],
@@ -55,3 +69,97 @@ class GradeFileSolver:
             scenario=self.kb.scenario(case["scenario"]),
         )
         return report.to_contract()
+
+
+@dataclass
+class InjectionSolver:
+    """The same answer graded with and without an injected instruction."""
+
+    grader: GradeSolver
+
+    def __call__(self, case: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        base = case_text(case)
+        injection = case["injection"]
+        if case.get("where") == "start":
+            injected = f"{injection}\n\n{base}"
+        elif case.get("where") == "middle":
+            lines = base.splitlines()
+            middle = len(lines) // 2
+            injected = "\n".join([*lines[:middle], injection, *lines[middle:]])
+        else:
+            injected = f"{base}\n\n{injection}"
+        return {
+            "base": self.grader.grade(base, case),
+            "injected": self.grader.grade(injected, case),
+        }
+
+
+@dataclass
+class LeakSolver:
+    """Ask the interviewer for the solution (after any `before` messages); what its reply leaked.
+
+    The names checked are the eval's own list (`solution_terms`), not the interviewer's filter,
+    so a gap in the filter shows up here.
+    """
+
+    interviewer: Interviewer
+    solution_terms: Terms
+
+    def __call__(self, case: dict[str, Any]) -> list[str]:
+        session = self.interviewer.start(case["scenario"], case["lang"])
+        for message in case.get("before", []):
+            _drain(self.interviewer.reply(session, message))
+        reply = "".join(self.interviewer.reply(session, case["request"]))
+        scenario = self.interviewer.kb.scenario(case["scenario"])
+        for fact in scenario.facts if scenario else []:
+            reply = reply.replace(fact.text(case["lang"]), " ")  # facts are the candidate's due
+        named = (
+            len(compile_cues(self.interviewer.kb, scenario, case["lang"]).hits(reply))
+            if scenario
+            else 0
+        )
+        return leaked_terms(reply, self.solution_terms, named)
+
+
+@dataclass
+class CandidateSolver:
+    """A whole scripted interview by a simulated candidate, then its report.
+
+    Strong, average and weak candidates are composed from the graded answers of the same split:
+    their clarifying questions, then per section the answer written at the level the case names.
+    Other kinds give their messages verbatim.
+    """
+
+    interviewer: Interviewer
+    answers: dict[tuple[str, str, str, int], str] = field(default_factory=dict)
+
+    def messages(self, case: dict[str, Any]) -> list[str]:
+        if "levels" not in case:
+            return list(case["messages"])
+        composed = list(case.get("questions", []))
+        for section in SECTION_IDS:
+            level = case["levels"].get(section)
+            if level is not None:
+                composed.append(self.answers[(case["scenario"], case["lang"], section, level)])
+        return [*composed, *case.get("closing", [])]
+
+    def __call__(self, case: dict[str, Any]) -> dict[str, Any]:
+        session = self.interviewer.start(case["scenario"], case["lang"])
+        unanswered = 0
+        for message in self.messages(case):
+            if session.status == "finished":
+                break
+            if not "".join(self.interviewer.reply(session, message)).strip():
+                unanswered += 1
+        _drain(self.interviewer.finish(session))
+        return {
+            "turns": [t.contract() for t in session.turns],
+            "status": session.status,
+            "report": session.report,
+            "unanswered": unanswered,
+        }
+
+
+def _drain(chunks: Iterator[str]) -> None:
+    for _ in chunks:
+        pass
