@@ -1,4 +1,4 @@
-"""`python -m evals run [--model M] [--suite NAME] [--out DIR] [--json]`."""
+"""`python -m evals run [--model M] [--suite NAME] [--split tune|heldout] [--out DIR] [--json]`."""
 
 import argparse
 import json
@@ -7,7 +7,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from evals import bench
+from evals import bench, datasets
 from evals.runner import SUITES, run
 from simulator.cli import OneLineParser
 from simulator.errors import SimulatorError
@@ -20,6 +20,12 @@ def build_parser() -> argparse.ArgumentParser:
     run_parser = sub.add_parser("run", help="run the eval suites and log the results")
     run_parser.add_argument("--model", help="local (default) or openai:MODEL")
     run_parser.add_argument("--suite", choices=sorted(SUITES), action="append")
+    run_parser.add_argument(
+        "--split",
+        choices=datasets.SPLITS,
+        action="append",
+        help="only this split (default both); tuning work runs --split tune",
+    )
     run_parser.add_argument("--out", type=Path, help="log folder (default evals/logs/<time>)")
     run_parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     bench.register(sub)
@@ -34,7 +40,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(args.handler(args, settings))
         model = args.model or settings.model
         out = args.out or Path("evals/logs") / time.strftime("%Y%m%d-%H%M%S")
-        summary = run(settings, model, args.suite or sorted(SUITES), out)
+        summary = run(
+            settings, model, args.suite or sorted(SUITES), out, args.split or datasets.SPLITS
+        )
     except SimulatorError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

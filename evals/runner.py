@@ -5,7 +5,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -124,11 +124,20 @@ def _progress(label: str, done: int, total: int) -> None:
         sys.stderr.flush()
 
 
-def run(settings: Settings, model: str, suites: list[str], out_dir: Path) -> dict[str, Any]:
-    """Run the suites on both splits, write `log.json` under `out_dir`, return the summary."""
+def run(
+    settings: Settings,
+    model: str,
+    suites: list[str],
+    out_dir: Path,
+    splits: Sequence[str] = datasets.SPLITS,
+) -> dict[str, Any]:
+    """Run the suites on the splits (both by default), write `log.json` under `out_dir`, return
+    the summary."""
     started = time.perf_counter()
     metrics: dict[str, float] = {}
-    log: dict[str, Any] = {"spec": {"model": model, "suites": suites, "commit": _git_commit()}}
+    log: dict[str, Any] = {
+        "spec": {"model": model, "suites": suites, "splits": list(splits), "commit": _git_commit()}
+    }
     results: list[dict[str, Any]] = []
     datasets_spec: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="evals-") as scratch:
@@ -137,7 +146,7 @@ def run(settings: Settings, model: str, suites: list[str], out_dir: Path) -> dic
         for name in suites:
             suite = SUITES[name]
             solver = suite.solver(run_settings, model)
-            for split in datasets.SPLITS:
+            for split in splits:
                 data = datasets.load(suite.dataset, split)
                 datasets_spec[f"{data.name}:{split}"] = data.sha256
                 scored: list[tuple[dict[str, Any], Any, scorers.Score]] = []

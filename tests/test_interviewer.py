@@ -134,6 +134,15 @@ def test_clean_message_cuts_long_text_and_flags_empty() -> None:
         ("en", "What is the latency budget? How often must we retrain?", "clarifying_question",
          ["toy_recs.latency", "toy_recs.retrain"]),
         ("en", "Is there a budget for human annotation?", "clarifying_question", []),
+        # two things in one sentence: each clause gets its fact
+        ("en", "How many users are there, and what is the latency budget?",
+         "clarifying_question", ["toy_recs.users", "toy_recs.latency"]),
+        # "how fast does it change" asks about freshness, not response time
+        ("en", "How fast do tastes change?", "clarifying_question", ["toy_recs.retrain"]),
+        # money, people and years are in no fact: state an assumption
+        ("en", "How much revenue do recommendations bring?", "clarifying_question", []),
+        ("en", "How many engineers are on the team?", "clarifying_question", []),
+        ("ru", "Сколько человек в команде?", "clarifying_question", []),
         ("en", "How much time is left?", "time_check", []),
         ("en", "How much time do we have left?", "time_check", []),
         ("en", "What model should I use?", "hint", []),
@@ -147,6 +156,8 @@ def test_clean_message_cuts_long_text_and_flags_empty() -> None:
         ("ru", "Сколько у нас пользователей?", "clarifying_question", ["toy_recs.users"]),
         ("ru", "Сколько товаров в каталоге?", "clarifying_question", ["toy_recs.items"]),
         ("ru", "Нужно ли переобучать модель?", "clarifying_question", ["toy_recs.retrain"]),
+        ("ru", "Как быстро меняются вкусы?", "clarifying_question", ["toy_recs.retrain"]),
+        ("ru", "Сколько стоит нам один сервер в долларах?", "clarifying_question", []),
         ("ru", "Сколько времени осталось?", "time_check", []),
         ("ru", "Сколько времени у нас осталось?", "time_check", []),
         ("ru", "Какую модель выбрать?", "hint", []),

@@ -140,6 +140,33 @@ QUANTITY = Terms(
 )  # fmt: skip
 """A question of quantity with no other topic in it asks how much data there is."""
 QUANTITY_TOPIC = "data_scale"
+NOT_DATA = Terms(
+    ["team", "engineer*", "data scientist*", "employee*", "staff", "headcount", "trust",
+     "old is the company", "команд*", "сотрудник*", "инженер*", "лет компани*", "доверя*"]
+)  # fmt: skip
+"""Counting the team, the company's age or trust is not about data: such a clause gets no
+data-scale fact, neither from a cue nor from the quantity rule."""
+MONEY = Terms(
+    ["dollar*", "usd", "revenue", "cost", "costs", "price*", "money", "earn*", "доллар*",
+     "выручк*", "стоит", "стоимост*", "деньг*", "денег", "рубл*", "зарабатыва*", "заработ*"]
+)  # fmt: skip
+"""Money: the facts never state it, so a question about it is answered with "assume"."""
+PRECEDENCE = (
+    (Terms(["per second", "per minute", "qps", "rps", "at peak", "в секунду", "в минуту",
+            "в пик*"]),
+     "traffic", "data_scale"),
+    (Terms(["chang*", "show up", "shift*", "evolv*", "trend*", "drift*", "stale", "меня*",
+            "измен*", "обновл*", "нов*", "протух*", "устарев*", "дрейф*", "сезон*"]),
+     "retraining", "latency"),
+)  # fmt: skip
+"""Words that settle a two-way reading: a count per second is traffic, not data scale; "how fast
+does it change" asks how fresh the model must be (retraining), not how fast it answers."""
+# A question asking two things: "what's the peak QPS, and how much of the latency budget...".
+_CLAUSE_BREAK = re.compile(
+    r",\s*(?:and|or|и|а|или)\s+|\s+(?:and|и|а)\s+(?=(?:how|what|where|which|when|сколько|как|"
+    r"какой|какая|какие|каков\w*|где|когда|за сколько)\b)",
+    re.IGNORECASE,
+)
 
 INTERROGATIVES = frozenset(
     [
@@ -172,29 +199,43 @@ def _is_question(sentence: str) -> bool:
 
 
 def _facts_asked(questions: list[str], block: FactsBlock, *, by_fact_words: bool) -> list[str]:
-    """Facts the questions ask about: per question, the best-scoring facts. A cue weighs as many
-    words as it has ("requests per second" beats "second"); a fact's own cues count twice, so
-    "how many items?" picks the catalogue fact over the users one. With no cue at all, a question
-    of quantity asks for the data scale, and otherwise the one fact whose own words it uses most
-    is the answer (a tie there means the question is too vague to pick one). That last, weakest
-    rule is off for a request for the solution: "which embedding network?" asks for no fact."""
+    """Facts the questions ask about: per clause of each question, the best-scoring facts (see
+    `_cue_scores`); a clause about money asks for none. When no clause names any cue, two weak
+    rules read the questions as a whole: a question of quantity asks for the data scale, and
+    otherwise the one fact that shares at least two of its own words with them is the answer.
+    The last rule is off for a request for the solution: "which embedding network?" asks for no
+    fact. Neither runs when some clause did name a cue: the rest then only elaborates on it."""
     asked: list[str] = []
-    for question in questions:
-        topic_hits = {t: _weight(_terms(tuple(c)).find(question)) for t, c in block.topics.items()}
-        scores = {
-            f.id: topic_hits.get(f.topic, 0) + 2 * _weight(_terms(tuple(f.terms)).find(question))
-            for f in block.facts
-        }
-        winners = _best(scores)
-        if not winners and question in QUANTITY:
-            winners = [f.id for f in block.facts if f.topic == QUANTITY_TOPIC]
-        elif not winners and by_fact_words:
-            by_words = _best(
-                {f.id: len(_terms(tuple(f.text_words)).find(question)) for f in block.facts}
-            )
-            winners = by_words if len(by_words) == 1 else []
-        asked.extend(f for f in winners if f not in asked)
-    return asked
+    for clause in (c for q in questions for c in _CLAUSE_BREAK.split(q)):
+        if clause not in MONEY:
+            asked.extend(f for f in _best(_cue_scores(clause, block)) if f not in asked)
+    text = " ".join(questions)
+    if asked or not text or text in MONEY:
+        return asked
+    if text in QUANTITY and text not in NOT_DATA:
+        return [f.id for f in block.facts if f.topic == QUANTITY_TOPIC]
+    if by_fact_words:
+        shared = {f.id: len(_terms(tuple(f.text_words)).find(text)) for f in block.facts}
+        by_words = _best({k: v for k, v in shared.items() if v >= 2})
+        return by_words if len(by_words) == 1 else []
+    return []
+
+
+def _cue_scores(clause: str, block: FactsBlock) -> dict[str, int]:
+    """Each fact's score for one clause. A cue weighs as many words as it has ("requests per
+    second" beats "second"); a fact's own cues count twice, so "how many items?" picks the
+    catalogue fact over the users one; PRECEDENCE moves a topic's weight to the one it yields to."""
+    topic_hits = {t: _weight(_terms(tuple(c)).find(clause)) for t, c in block.topics.items()}
+    if clause in NOT_DATA:
+        topic_hits[QUANTITY_TOPIC] = 0
+    for settles, prefer, over in PRECEDENCE:
+        if topic_hits.get(over) and prefer in topic_hits and clause in settles:
+            topic_hits[prefer] += topic_hits[over]
+            topic_hits[over] = 0
+    return {
+        f.id: topic_hits.get(f.topic, 0) + 2 * _weight(_terms(tuple(f.terms)).find(clause))
+        for f in block.facts
+    }
 
 
 def _best(scores: dict[str, int]) -> list[str]:
