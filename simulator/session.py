@@ -78,8 +78,9 @@ class InterviewSession(BaseModel):
     """The grade JSON contract, once the interview is finished."""
 
     def candidate_text(self) -> str:
-        """Everything the candidate said as part of the design, in order, for the grader."""
-        return "\n\n".join(
+        """Everything the candidate said as part of the design, in order, for the grader; turns are
+        separated by a thematic break (`---`) so one turn's heading does not file the next."""
+        return "\n\n---\n\n".join(
             t.text for t in self.turns if t.role == "candidate" and t.kind in GRADED_KINDS
         )
 

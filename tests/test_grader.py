@@ -9,6 +9,7 @@ from simulator.grader import MAX_ANSWER_CHARS, grade_answer
 from simulator.grading_types import GradeReport
 from simulator.knowledge import KnowledgeBase, load_knowledge
 from simulator.llm import get_chat_model
+from simulator.local_tasks.grade import split_sentences
 from simulator.sections import SECTION_IDS, Lang
 from simulator.settings import load_settings
 from simulator.testing import ScriptedModel
@@ -193,3 +194,18 @@ def test_grading_on_an_openai_compatible_server(kb: KnowledgeBase) -> None:
         report = grade(kb, answer, model=get_chat_model("openai:fake", settings))
     assert report.fallback and report.notices  # the local grader answered, and it says so
     assert report.section("data").score >= 3
+
+
+def test_a_heading_files_what_follows_until_the_next_heading_or_a_break() -> None:
+    # An interview's turns are joined with "---": a heading in one turn must not file the next.
+    text = (
+        "# Data\nWe log clicks and purchases every day.\n\nMore about the logs we keep.\n\n---\n\n"
+        "Serving: we cache the results in Redis.\n\nPlain words here about nothing."
+    )
+    assert [(s.text, s.declared) for s in split_sentences(text)] == [
+        ("# Data", "data"),
+        ("We log clicks and purchases every day.", "data"),
+        ("More about the logs we keep.", "data"),
+        ("Serving: we cache the results in Redis.", "serving"),
+        ("Plain words here about nothing.", None),
+    ]

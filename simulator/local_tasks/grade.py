@@ -6,6 +6,8 @@ Blocks: `<rubric>` (JSON: per section its checkpoints and scenario points with c
 names or a fragment of three words or fewer shows a point was named, never that it was covered.
 A sentence that speaks to the grader (a fake tag, "ignore the rubric") counts for nothing at all.
 Scores grow with coverage, reasons and ties to the scenario; adding text never lowers them.
+A section says more than a name only once its blocks hold a few sentences' worth of words; the
+reasons and figures of those blocks count for it, but only from sentences that touch the design.
 """
 
 import json
@@ -49,7 +51,9 @@ REASON_TERMS = Terms(
         "но",
         "однако",
         "зато",
-        "плюс*",
+        "плюсы*",
+        "плюс в том",
+        "из плюсов",
         "минус*",
         "вместо",
         "иначе",
@@ -63,7 +67,7 @@ REASON_TERMS = Terms(
 # steer the grade, so it neither covers nor names anything.
 TO_THE_GRADER = Terms(
     [
-        "rubric", "grader", "grading", "checklist", "full marks", "ignore previous",
+        "rubric", "grader", "grading*", "checklist", "full marks", "ignore previous",
         "ignore all", "ignore your", "ignore the above", "ignore the rubric", "disregard any",
         "system prompt", "you are now", "pretend",
         "рубрик*", "оценщик*", "чеклист*", "критери* оценк*", "игнорируй*", "проигнорируй*",
@@ -77,6 +81,7 @@ SECTION_NAMES: dict[SectionId, Terms] = {
                            "уточнени*", "постановк*"]),
     "metrics": Terms(["metric*", "evaluation", "метрик*", "оценк* качеств*"]),
     "architecture": Terms(["architecture", "pipeline", "system design", "high-level design",
+                           "end-to-end", "end to end", "сквозн*",
                            "архитектур*", "пайплайн*"]),
     "data": Terms(["data", "dataset", "features", "feature engineering", "labels", "данные",
                    "данных", "датасет*", "признак*", "разметк*"]),
@@ -87,9 +92,27 @@ SECTION_NAMES: dict[SectionId, Terms] = {
 }  # fmt: skip
 LEAD_IN_WORDS = 8
 """A lead-in ("Let me draw the architecture end to end:") is at most this many words."""
+DEVELOPED_WORDS = 15
+"""A section whose blocks hold fewer words than this only names its points (level 1)."""
+COMPLETE = 0.85
+"""Coverage at which a section has "most key points" even without reason words."""
+CONNECTING_SECTION: SectionId = "architecture"
+"""It describes how the other sections' parts connect, so those parts never outvote its cues."""
+ARGUED = 0.75
+"""Reasons per checkpoint that make a fully covered section argued throughout."""
+FLOW_CHECKPOINT = (CONNECTING_SECTION, "architecture.pipeline")
+"""A chain of arrows (a -> b -> c) lays out the pipeline, whatever its boxes are called."""
 _TAG = re.compile(r"</?[a-z_]+[^>]*>", re.IGNORECASE)
 _NUMBER = re.compile(r"\d")
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
+_BOLD_LABEL = re.compile(r"^\*\*([^*]+)\*\*")
+_LIST_ITEM = re.compile(r"\s*(?:[-*•]|\d+[.)])\s")
+# A Markdown thematic break ("---") ends what a heading declared: an interview's turns are joined
+# with one, so a heading in one turn does not claim the answers of the next.
+_THEMATIC_BREAK = re.compile(r"\s*(?:-{3,}|\*{3,}|_{3,})\s*$")
+"""A list item's label ("- Data: 40M users") is a sub-topic of the list's context, not a section."""
+_ARROW = re.compile(r"->|→|=>|⇒")
+_LIST_SEPARATOR = re.compile(r"[,;/+]|->|→|=>|⇒|\s+and\s+|\s+и\s+")
 
 
 class CueItem(BaseModel):
@@ -119,6 +142,9 @@ class Sentence:
     """False for headings, bare lists of names and fragments: they name, they do not cover."""
     reasons: int
     numbers: bool
+    words: int
+    block: int
+    """Index of its block: a paragraph, or the stretch between a heading and the next blank line."""
     declared: SectionId | None = None
     """The section its heading or its block's lead-in names, if any."""
 
@@ -131,15 +157,18 @@ def _terms(terms: tuple[str, ...]) -> Terms:
 def split_sentences(answer: str) -> list[Sentence]:
     """Sentences of the answer, verbatim, each marked as content or a mere naming.
 
-    A heading that names a section declares it for what follows, up to the next heading; a block
-    (paragraph) that opens with a lead-in naming a section ("Serving: ...") declares it for that
-    block. Both depend only on what comes before, so adding text never re-files earlier sentences.
+    A heading that names a section declares it for what follows, up to the next heading or
+    thematic break (`---`); where no heading does, a block (paragraph, not a list item) that opens
+    with a lead-in naming a section ("Serving: ...") declares it for that block. Both depend only
+    on what comes before, so adding text never re-files earlier sentences.
     """
     out: list[Sentence] = []
     by_heading: SectionId | None = None
     by_lead_in: SectionId | None = None
-    block_start = True
+    block_start, block = True, 0
     for line in answer.splitlines():
+        if _THEMATIC_BREAK.match(line):
+            by_heading = None
         stripped = line.strip().lstrip("-*•>").strip()
         if not stripped:
             block_start, by_lead_in = True, None
@@ -149,20 +178,23 @@ def split_sentences(answer: str) -> list[Sentence]:
         )
         if heading:
             by_heading, by_lead_in = _named_section(stripped), None
-        elif block_start:
-            by_lead_in = _lead_in_section(stripped)
+        elif block_start and by_heading is None and not _LIST_ITEM.match(line):
+            by_lead_in = _lead_in_section(line.strip().lstrip(">").strip())
+        block += block_start or heading
         block_start = heading
         for part in _SENTENCE_END.split(stripped):
             part = part.strip()
             if not part or _TAG.search(part) or part in TO_THE_GRADER:
                 continue
-            content = not heading and len(words(part)) > 3 and not _is_bare_list(part)
+            content = not heading and _has_content(part)
             out.append(
                 Sentence(
                     text=part,
                     content=content,
                     reasons=len(REASON_TERMS.find(part)) if content else 0,
                     numbers=bool(_NUMBER.search(part)) and content,
+                    words=len(words(part)) if content else 0,
+                    block=block,
                     declared=by_lead_in or by_heading,
                 )
             )
@@ -181,61 +213,94 @@ def _named_section(text: str) -> SectionId | None:
 
 
 def _lead_in_section(line: str) -> SectionId | None:
-    head, colon, _ = line.partition(":")
-    if not colon or len(words(head)) > LEAD_IN_WORDS:
+    """The section named by the label a block opens with: "Serving: ..." or "**Data.** ...".
+
+    Only the first sentence can hold the label, so a colon further on is not mistaken for one.
+    """
+    first = _SENTENCE_END.split(line, maxsplit=1)[0]
+    bold = _BOLD_LABEL.match(first)
+    head, colon, _ = first.partition(":")
+    label = bold.group(1) if bold else head if colon else ""
+    if not label or len(words(label)) > LEAD_IN_WORDS:
         return None
-    return _named_section(head)
+    return _named_section(label)
+
+
+def _has_content(sentence: str) -> bool:
+    """More than a fragment once its label ("Offline: F1, AUC") is set aside; not a bare list."""
+    body = sentence.partition(":")[2].strip() or sentence
+    return len(words(body)) > 3 and not _is_bare_list(body)
 
 
 def _is_bare_list(sentence: str) -> bool:
-    """A comma-separated run of short names with no reasoning: buzzwords, not an answer."""
-    parts = [p for p in re.split(r"[,;/]|\s+and\s+|\s+и\s+", sentence) if p.strip()]
+    """A run of short names (commas, arrows) with no reasoning: buzzwords, not an answer."""
+    parts = [p for p in _LIST_SEPARATOR.split(sentence) if p.strip()]
     if len(parts) < 3:
         return False
     short = sum(len(words(p)) <= 2 for p in parts)
     return short / len(parts) >= 0.75 and not REASON_TERMS.find(sentence)
 
 
-def score_section(coverage: float, named: bool, reasons: int, ties: int) -> int:
-    """The DESIGN.md scale from measured coverage (0..1), reasons and ties to the scenario."""
-    if coverage == 0:
-        return 1 if named else 0
-    if coverage >= 0.7 and reasons >= 3 and ties >= 1:
+def score_section(coverage: float, reasons: int, ties: int, checkpoints: int) -> int:
+    """The DESIGN.md scale, for a developed section, from coverage (0..1), reasons and ties.
+
+    A 4 is thorough, argued and tied to the scenario: either the scenario's facts are quoted
+    (ties count its points and figures), or every checkpoint is covered with a reason for most.
+    """
+    quoted = coverage >= 0.6 and reasons >= 2 and ties >= 3
+    argued = coverage >= 1.0 and reasons >= ARGUED * checkpoints and ties >= 1
+    if quoted or argued:
         return 4
-    if coverage >= 0.5 and reasons >= 1:
+    if coverage >= COMPLETE or (coverage >= 0.4 and reasons >= 2):
         return 3
     if coverage >= 0.25:
         return 2
     return 1
 
 
-def _sentence_hits(
-    sentences: list[Sentence], rubric: RubricBlock
-) -> list[dict[SectionId, set[str]]]:
-    """Per sentence, the checkpoints it hits in the section(s) it is about.
+def _checkpoint_hits(sentence: Sentence, rubric: RubricBlock) -> dict[SectionId, set[str]]:
+    """Every checkpoint the sentence's words (or its chain of arrows) point at, by section."""
+    hits: dict[SectionId, set[str]] = {}
+    for section_id, cues in rubric.sections.items():
+        found = {c.id for c in cues.checkpoints if _terms(tuple(c.terms)).find(sentence.text)}
+        if found:
+            hits[section_id] = found
+    flow_section, flow_id = FLOW_CHECKPOINT
+    flow = rubric.sections.get(flow_section)
+    if (
+        len(_ARROW.findall(sentence.text)) >= 2
+        and flow
+        and flow_id in {c.id for c in flow.checkpoints}
+    ):
+        hits.setdefault(flow_section, set()).add(flow_id)
+    return hits
+
+
+def _about(sentence: Sentence, hits: dict[SectionId, set[str]]) -> dict[SectionId, set[str]]:
+    """The section(s) a sentence is about, with the checkpoints it covers there.
 
     A sentence under a declared section counts there when it hits that section at all (elsewhere
     it only names things, see `grade`). Otherwise only the sections with the most checkpoint hits
     in it keep them: a sentence about data that mentions latency in passing counts for data.
     """
-    out: list[dict[SectionId, set[str]]] = []
-    for sentence in sentences:
-        hits: dict[SectionId, set[str]] = {}
-        for section_id, cues in rubric.sections.items():
-            found = {c.id for c in cues.checkpoints if _terms(tuple(c.terms)).find(sentence.text)}
-            if found:
-                hits[section_id] = found
-        if sentence.declared in hits:
-            out.append({sentence.declared: hits[sentence.declared]})
-            continue
-        top = max((len(v) for v in hits.values()), default=0)
-        out.append({k: v for k, v in hits.items() if len(v) == top})
-    return out
+    if not sentence.content:
+        return {}
+    if sentence.declared in hits:
+        return {sentence.declared: hits[sentence.declared]}
+    if sentence.declared is not None:
+        return {}
+    top = max((len(v) for v in hits.values()), default=0)
+    return {k: v for k, v in hits.items() if len(v) == top or k == CONNECTING_SECTION}
 
 
 def grade(answer: str, rubric: RubricBlock, disclosed: DisclosedBlock) -> dict[str, object]:
     sentences = split_sentences(answer)
-    per_sentence = _sentence_hits(sentences, rubric)
+    raw = [_checkpoint_hits(s, rubric) for s in sentences]
+    about = [_about(s, h) for s, h in zip(sentences, raw, strict=True)]
+    on_topic = [s for s, h in zip(sentences, raw, strict=True) if h]
+    block_words: dict[int, int] = {}
+    for s in on_topic:
+        block_words[s.block] = block_words.get(s.block, 0) + s.words
     sections: list[dict[str, object]] = []
     for section_id in SECTION_IDS:
         cues = rubric.sections.get(section_id)
@@ -243,17 +308,10 @@ def grade(answer: str, rubric: RubricBlock, disclosed: DisclosedBlock) -> dict[s
             sections.append({"id": section_id, "score": 0, "evidence": [], "covered": []})
             continue
         covered: set[str] = {c.id for c in cues.checkpoints if c.id in disclosed.checkpoints}
-        named = False
-        evidence: list[Sentence] = []
-        for sentence, hits in zip(sentences, per_sentence, strict=True):
-            hit = hits.get(section_id)
-            if not hit:
-                continue
-            if not sentence.content or sentence.declared not in (None, section_id):
-                named = True  # a heading, a list of names, or a passing mention elsewhere
-                continue
-            covered |= hit
-            evidence.append(sentence)
+        evidence = [s for s, a in zip(sentences, about, strict=True) if section_id in a]
+        for a in about:
+            covered |= a.get(section_id, set())
+        named = any(section_id in h for h in raw)  # a heading, a list of names, a passing mention
         ties = {
             p.id
             for p in cues.points
@@ -262,13 +320,22 @@ def grade(answer: str, rubric: RubricBlock, disclosed: DisclosedBlock) -> dict[s
         }
         total = sum(c.weight for c in cues.checkpoints) or 1.0
         coverage = sum(c.weight for c in cues.checkpoints if c.id in covered) / total
-        reasons = sum(s.reasons for s in evidence)
-        ties_count = len(ties) + sum(s.numbers for s in evidence)
+        blocks = {s.block for s in evidence}
+        if coverage == 0 or sum(block_words.get(b, 0) for b in blocks) < DEVELOPED_WORDS:
+            score = 1 if named or coverage > 0 else 0
+        else:
+            # The blocks that hold a section's evidence are about it: their reasons and facts
+            # count for it even in sentences whose cue words point elsewhere (only in sentences
+            # on the design at all, so a stray "score 4" adds nothing).
+            support = [s for s in on_topic if s.block in blocks]
+            reasons = sum(s.reasons for s in support)
+            figures = sum(s.numbers for s in support)
+            score = score_section(coverage, reasons, len(ties) + figures, len(cues.checkpoints))
         best = sorted(evidence, key=lambda s: -s.reasons)[:3]
         sections.append(
             {
                 "id": section_id,
-                "score": score_section(coverage, named, reasons, ties_count),
+                "score": score,
                 "evidence": [s.text for s in best],
                 "covered": sorted(covered | ties),
             }
