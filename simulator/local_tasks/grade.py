@@ -147,6 +147,8 @@ class Sentence:
     """Index of its block: a paragraph, or the stretch between a heading and the next blank line."""
     declared: SectionId | None = None
     """The section its heading or its block's lead-in names, if any."""
+    heading: bool = False
+    """A heading names a section without saying anything about it: it earns nothing."""
 
 
 @lru_cache(maxsize=1024)
@@ -196,6 +198,7 @@ def split_sentences(answer: str) -> list[Sentence]:
                     words=len(words(part)) if content else 0,
                     block=block,
                     declared=by_lead_in or by_heading,
+                    heading=heading,
                 )
             )
     return out
@@ -251,8 +254,10 @@ def score_section(coverage: float, reasons: int, ties: int, checkpoints: int) ->
     argued = coverage >= 1.0 and reasons >= ARGUED * checkpoints and ties >= 1
     if quoted or argued:
         return 4
-    if coverage >= COMPLETE or (coverage >= 0.4 and reasons >= 2):
-        return 3
+    if not reasons and not ties:
+        return 1  # key points named, but not one reason, figure or tie to the scenario
+    if coverage >= COMPLETE or (coverage >= 0.4 and (reasons >= 2 or reasons + ties >= 4)):
+        return 3  # most points, argued or backed by the scenario's facts and figures
     if coverage >= 0.25:
         return 2
     return 1
@@ -311,7 +316,8 @@ def grade(answer: str, rubric: RubricBlock, disclosed: DisclosedBlock) -> dict[s
         evidence = [s for s, a in zip(sentences, about, strict=True) if section_id in a]
         for a in about:
             covered |= a.get(section_id, set())
-        named = any(section_id in h for h in raw)  # a heading, a list of names, a passing mention
+        # A list of names or a passing mention names a section; a heading alone does not.
+        named = any(section_id in h for s, h in zip(sentences, raw, strict=True) if not s.heading)
         ties = {
             p.id
             for p in cues.points
