@@ -107,10 +107,10 @@ _NUMBER = re.compile(r"\d")
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
 _BOLD_LABEL = re.compile(r"^\*\*([^*]+)\*\*")
 _LIST_ITEM = re.compile(r"\s*(?:[-*•]|\d+[.)])\s")
+"""A list item's label ("- Data: 40M users") is a sub-topic of the list's context, not a section."""
 # A Markdown thematic break ("---") ends what a heading declared: an interview's turns are joined
 # with one, so a heading in one turn does not claim the answers of the next.
 _THEMATIC_BREAK = re.compile(r"\s*(?:-{3,}|\*{3,}|_{3,})\s*$")
-"""A list item's label ("- Data: 40M users") is a sub-topic of the list's context, not a section."""
 _ARROW = re.compile(r"->|→|=>|⇒")
 _LIST_SEPARATOR = re.compile(r"[,;/+]|->|→|=>|⇒|\s+and\s+|\s+и\s+")
 
