@@ -8,7 +8,6 @@ from langchain_core.language_models import BaseChatModel
 
 from evals.scorers import leaked_terms
 from simulator.grader import grade_answer
-from simulator.interview_cues import compile_cues
 from simulator.interviewer import Interviewer
 from simulator.knowledge import KnowledgeBase
 from simulator.retrieval import Retriever
@@ -113,11 +112,7 @@ class LeakSolver:
         scenario = self.interviewer.kb.scenario(case["scenario"])
         for fact in scenario.facts if scenario else []:
             reply = reply.replace(fact.text(case["lang"]), " ")  # facts are the candidate's due
-        named = (
-            len(compile_cues(self.interviewer.kb, scenario, case["lang"]).hits(reply))
-            if scenario
-            else 0
-        )
+        named = len(self.interviewer.cues_for(session).hits(reply))
         return leaked_terms(reply, self.solution_terms, named)
 
 

@@ -156,7 +156,7 @@ class Interviewer:
         if clean.empty:
             return self.phrases("empty_message", lang)
         analysis, fallback_note = self._classify(session, clean.text)
-        cues = self._cues_for(session)
+        cues = self.cues_for(session)
         hits: list[str] = []
         if analysis.kind in ("answer", "clarifying_question"):
             hits = cues.hits(clean.text)
@@ -215,7 +215,7 @@ class Interviewer:
     # ----- classification ----------------------------------------------------------------------
 
     def _classify(self, session: InterviewSession, text: str) -> tuple[MessageAnalysis, str | None]:
-        cues = self._cues_for(session)
+        cues = self.cues_for(session)
         prompt = render(
             self.settings.prompts_dir,
             "classify",
@@ -244,7 +244,7 @@ class Interviewer:
         self, session: InterviewSession, analysis: MessageAnalysis, hits: list[str]
     ) -> None:
         """When the candidate's content is mostly about a later section, the interview follows."""
-        cues = self._cues_for(session)
+        cues = self.cues_for(session)
         per_section = {
             s: sum(1 for cp in cues.checkpoints[s] if cp.id in hits) for s in SECTION_IDS
         }
@@ -371,12 +371,10 @@ class Interviewer:
         return next(iter(ahead + skipped), None)
 
     def _missed(self, session: InterviewSession, section: SectionId) -> list[Checkpoint]:
-        return self._cues_for(session).missed(
-            section, session.checkpoints_hit, session.probes_asked
-        )
+        return self.cues_for(session).missed(section, session.checkpoints_hit, session.probes_asked)
 
     def _probes_in(self, session: InterviewSession, section: SectionId) -> int:
-        ids = {cp.id for cp in self._cues_for(session).checkpoints[section]}
+        ids = {cp.id for cp in self.cues_for(session).checkpoints[section]}
         return sum(1 for p in session.probes_asked if p in ids)
 
     # ----- producing text ----------------------------------------------------------------------
@@ -523,7 +521,8 @@ class Interviewer:
             raise InputError(f"unknown scenario {scenario_id!r} (known: {known})")
         return scenario
 
-    def _cues_for(self, session: InterviewSession) -> InterviewCues:
+    def cues_for(self, session: InterviewSession) -> InterviewCues:
+        """The session's compiled cues, built once per (scenario, language) and kept."""
         key = (session.scenario_id, session.lang)
         if key not in self._cues:
             self._cues[key] = compile_cues(

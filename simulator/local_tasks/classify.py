@@ -140,6 +140,8 @@ QUANTITY = Terms(
 )  # fmt: skip
 """A question of quantity with no other topic in it asks how much data there is."""
 QUANTITY_TOPIC = "data_scale"
+FACT_WORDS_MIN = 2
+"""The weakest rule needs this many of a fact's own words: one shared word ("app") is chance."""
 NOT_DATA = Terms(
     ["team", "engineer*", "data scientist*", "employee*", "staff", "headcount", "trust",
      "old is the company", "команд*", "сотрудник*", "инженер*", "лет компани*", "доверя*"]
@@ -216,7 +218,7 @@ def _facts_asked(questions: list[str], block: FactsBlock, *, by_fact_words: bool
         return [f.id for f in block.facts if f.topic == QUANTITY_TOPIC]
     if by_fact_words:
         shared = {f.id: len(_terms(tuple(f.text_words)).find(text)) for f in block.facts}
-        by_words = _best({k: v for k, v in shared.items() if v >= 2})
+        by_words = _best({k: v for k, v in shared.items() if v >= FACT_WORDS_MIN})
         return by_words if len(by_words) == 1 else []
     return []
 
