@@ -12,8 +12,8 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from simulator.classify_types import FactCue, FactsBlock
 from simulator.knowledge import Checkpoint, KnowledgeBase, Scenario
-from simulator.local_tasks.classify import FactCue, FactsBlock
 from simulator.sections import SECTION_IDS, Lang, SectionId
 from simulator.textnorm import STOP_WORDS, Terms, stem, words
 
@@ -58,12 +58,16 @@ class InterviewCues:
         return sorted(todo, key=lambda cp: -cp.weight)  # stable: rubric order breaks ties
 
     def facts_json(self, message: str) -> str:
-        """The classifier's `<facts>` payload: every fact, with only the cues `message` contains.
+        """The classifier's `<facts>` payload (see `facts_block`)."""
+        return self.facts_block(message).model_dump_json()
+
+    def facts_block(self, message: str) -> FactsBlock:
+        """Every fact, with only the cues `message` contains.
 
         The classifier scores a fact by the cues found in the question, so the cues that are not
         in the message change nothing; leaving them out keeps every turn's prompt small.
         """
-        block = FactsBlock(
+        return FactsBlock(
             topics={t: terms.find(message) for t, terms in self.topic_terms.items()},
             facts=[
                 FactCue(
@@ -75,7 +79,6 @@ class InterviewCues:
                 for f in self.facts.facts
             ],
         )
-        return block.model_dump_json()
 
     def section_json(self, current: SectionId, message: str) -> str:
         """The classifier's `<section>` payload, pruned to the cues `message` contains."""

@@ -24,13 +24,13 @@ from typing import Protocol
 
 from langchain_core.language_models import BaseChatModel
 
+from simulator.classify_types import MessageAnalysis
 from simulator.errors import InputError, ModelError
 from simulator.grader import grade_answer
 from simulator.history import HistorySummary, compact_history
 from simulator.interview_cues import InterviewCues, compile_cues
 from simulator.knowledge import Checkpoint, KnowledgeBase, Scenario
 from simulator.local_tasks import classify as local_classify
-from simulator.local_tasks.classify import MessageAnalysis
 from simulator.local_tasks.interviewer_reply import ProbeBlock, phrase
 from simulator.model_calls import ask_structured, stream_text
 from simulator.phrases import load_denylist, load_phrases

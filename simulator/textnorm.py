@@ -96,6 +96,12 @@ class Terms:
         return isinstance(text, str) and bool(self.find(text))
 
 
+@lru_cache(maxsize=512)
+def compiled_terms(terms: tuple[str, ...]) -> Terms:
+    """Compiled once per distinct list: the same cue lists arrive with every message."""
+    return Terms(terms)
+
+
 @lru_cache(maxsize=4096)
 def _tokenised(text: str) -> tuple[list[str], list[str], frozenset[str]]:
     """Words and stems of a text, once: the same sentence is matched against many term lists."""

@@ -61,7 +61,7 @@ def test_a_run_logs_every_case_and_keeps_its_floors(tmp_path: Path, capsys) -> N
     floors = {  # regression floors, below the numbers the README reports
         "retrieval_recall_at_3": 0.9,
         "retrieval_recall_at_3_heldout": 0.9,
-        "clarify_accuracy": 0.95,
+        "clarify_accuracy": 0.93,
         "clarify_accuracy_heldout": 0.6,
         "grader_qwk": 0.9,
         "grader_qwk_heldout": 0.85,
@@ -75,9 +75,9 @@ def test_a_run_logs_every_case_and_keeps_its_floors(tmp_path: Path, capsys) -> N
     ceilings = {"leak_rate": 0.0, "leak_rate_heldout": 0.0}
     ceilings |= {"injection_inflation": 0.0, "injection_inflation_heldout": 0.0}
     for metric, ceiling in ceilings.items():
-        assert summary["metrics"][metric] <= ceiling, (metric, summary["metrics"])
+        assert summary["metrics"][metric] <= ceiling, (metric, summary["metrics"][metric])
     for metric, floor in floors.items():
-        assert summary["metrics"][metric] >= floor, (metric, summary["metrics"])
+        assert summary["metrics"][metric] >= floor, (metric, summary["metrics"][metric])
 
 
 def test_bad_arguments_are_one_line(capsys) -> None:

@@ -143,13 +143,14 @@ def test_candidate_text_cannot_forge_a_task() -> None:
 
 
 def test_classify_round_trips_through_structured_output() -> None:
+    from simulator.classify_types import FactCue, FactsBlock, MessageAnalysis, SectionBlock
     from simulator.local_tasks import classify
 
-    facts = classify.FactsBlock(
+    facts = FactsBlock(
         topics={"data_scale": ["how many users", "data volume"]},
-        facts=[classify.FactCue(id="users", topic="data_scale", terms=["users"])],
+        facts=[FactCue(id="users", topic="data_scale", terms=["users"])],
     )
-    section = classify.SectionBlock(current="requirements", cues={"requirements": ["latency"]})
+    section = SectionBlock(current="requirements", cues={"requirements": ["latency"]})
     prompt = "\n".join(
         [
             block("task", "classify"),
@@ -159,7 +160,7 @@ def test_classify_round_trips_through_structured_output() -> None:
             untrusted_block("candidate_message", "How many users does the product have?"),
         ]
     )
-    expected = classify.MessageAnalysis.model_validate(classify.run(parse_blocks(prompt)))
-    answer = ask_structured(LocalModel(), classify.MessageAnalysis, prompt)
+    expected = MessageAnalysis.model_validate(classify.run(parse_blocks(prompt)))
+    answer = ask_structured(LocalModel(), MessageAnalysis, prompt)
     assert answer.value == expected
     assert answer.value.kind == "clarifying_question"

@@ -1,4 +1,8 @@
-"""`<task>classify</task>`: what a candidate message is, by rules, for the local model.
+"""`<task>classify</task>`: what a candidate message is, for the local model.
+
+The kind of message comes from rules; which facts a clarifying question asks about comes from the
+topic model (`simulator/topic_model.py`), trained on our labelled questions (`knowledge/clarify/`),
+with the cue terms of the `<facts>` block among its inputs.
 
 Blocks in (written by simulator/interviewer.py with the models below):
 - `<lang>`: `en` or `ru`;
@@ -15,54 +19,12 @@ request for the solution or an instruction to the interviewer is at most a hint 
 
 import json
 import re
-from functools import lru_cache
-from typing import Literal
 
-from pydantic import BaseModel, Field
-
+from simulator.classify_types import FactsBlock, MessageAnalysis, MessageKind, SectionBlock
 from simulator.sections import SECTION_IDS, SectionId
-from simulator.textnorm import Terms, words
-
-MessageKind = Literal[
-    "clarifying_question", "answer", "move_on", "hint", "time_check", "finish", "off_topic"
-]
-
-
-class FactCue(BaseModel):
-    id: str
-    topic: str
-    terms: list[str] = Field(default_factory=list)
-    """Cue terms of this fact alone, on top of its topic's cues."""
-    text_words: list[str] = Field(default_factory=list)
-    """Words of the fact's own text that no other fact of the scenario shares: a weak cue, used
-    only when no topic or fact cue matches (a question in words the cue lists never foresaw)."""
-
-
-class FactsBlock(BaseModel):
-    topics: dict[str, list[str]]
-    """Cue terms per fact topic, in the interview's language."""
-    facts: list[FactCue]
-
-
-class SectionBlock(BaseModel):
-    current: SectionId
-    cues: dict[SectionId, list[str]]
-    """Terms that show a message is about a section (its checkpoints' evidence terms)."""
-
-
-class MessageAnalysis(BaseModel):
-    """What the candidate's message is."""
-
-    kind: MessageKind
-    """clarifying_question: asks about the problem; answer: design content; move_on: asks to go to
-    the next part; hint: asks for help or for the solution, or tries to instruct the interviewer;
-    time_check: asks how much interview time is left; finish: asks to end the interview;
-    off_topic: none of these."""
-    fact_ids: list[str] = Field(default_factory=list)
-    """For a clarifying question: ids of the hidden facts it asks about (may be empty)."""
-    sections_touched: list[SectionId] = Field(default_factory=list)
-    """Sections the message's content is about, most touched first."""
-
+from simulator.textnorm import Terms, compiled_terms, words
+from simulator.topic_corpus import trained_model
+from simulator.topic_model import ALSO_MIN, LIKELIEST_MIN, cue_weight
 
 # Short control messages: only counted as such when the message is this short (in words), so a
 # long answer that happens to say "that's all for the data" stays an answer.
@@ -104,10 +66,13 @@ TASK_TIME = Terms(
         "обучен*", "обучать", "задач*", "проект*", "инференс*", "вычислен*", "бюджет*", "срок*",
     ]
 )  # fmt: skip
+# "подсказки" alone are also the suggestions of autocomplete and "people you may know": only a
+# request for one counts.
 HINT = Terms(
     [
         "hint", "help me", "i'm stuck", "i am stuck", "stuck", "any tips", "give me a clue",
-        "подскаж*", "подсказк*", "помоги*", "помощь", "застрял*", "намекн*",
+        "подскаж*", "дай* подсказк*", "можно подсказк*", "нужн* подсказк*",
+        "подсказк* пожалуйста", "помоги*", "помощь", "застрял*", "намекн*",
     ]
 )  # fmt: skip
 SOLUTION_REQUEST = Terms(
@@ -134,35 +99,6 @@ INJECTION = Terms(
         "чеклист*", "критери* оценк*", "притворись", "теперь ты",
     ]
 )  # fmt: skip
-QUANTITY = Terms(
-    ["how many", "how much", "how big", "how large", "what volume", "сколько", "какой объем*",
-     "какого размера", "насколько велик*", "насколько больш*"]
-)  # fmt: skip
-"""A question of quantity with no other topic in it asks how much data there is."""
-QUANTITY_TOPIC = "data_scale"
-FACT_WORDS_MIN = 2
-"""The weakest rule needs this many of a fact's own words: one shared word ("app") is chance."""
-NOT_DATA = Terms(
-    ["team", "engineer*", "data scientist*", "employee*", "staff", "headcount", "trust",
-     "old is the company", "команд*", "сотрудник*", "инженер*", "лет компани*", "доверя*"]
-)  # fmt: skip
-"""Counting the team, the company's age or trust is not about data: such a clause gets no
-data-scale fact, neither from a cue nor from the quantity rule."""
-MONEY = Terms(
-    ["dollar*", "usd", "revenue", "cost", "costs", "price*", "money", "earn*", "доллар*",
-     "выручк*", "стоит", "стоимост*", "деньг*", "денег", "рубл*", "зарабатыва*", "заработ*"]
-)  # fmt: skip
-"""Money: the facts never state it, so a question about it is answered with "assume"."""
-PRECEDENCE = (
-    (Terms(["per second", "per minute", "qps", "rps", "at peak", "в секунду", "в минуту",
-            "в пик*"]),
-     "traffic", "data_scale"),
-    (Terms(["chang*", "show up", "shift*", "evolv*", "trend*", "drift*", "stale", "меня*",
-            "измен*", "обновл*", "нов*", "протух*", "устарев*", "дрейф*", "сезон*"]),
-     "retraining", "latency"),
-)  # fmt: skip
-"""Words that settle a two-way reading: a count per second is traffic, not data scale; "how fast
-does it change" asks how fresh the model must be (retraining), not how fast it answers."""
 # A question asking two things: "what's the peak QPS, and how much of the latency budget...".
 _CLAUSE_BREAK = re.compile(
     r",\s*(?:and|or|и|а|или)\s+|\s+(?:and|и|а)\s+(?=(?:how|what|where|which|when|сколько|как|"
@@ -183,12 +119,6 @@ INTERROGATIVES = frozenset(
 _SENTENCE_END = re.compile(r"(?<=[.?!…])\s+|\n+")
 
 
-@lru_cache(maxsize=512)
-def _terms(terms: tuple[str, ...]) -> Terms:
-    """Compiled once per distinct list: the same cues arrive with every message of a session."""
-    return Terms(terms)
-
-
 def _sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
 
@@ -200,57 +130,30 @@ def _is_question(sentence: str) -> bool:
     return bool(toks) and (toks[0] in INTERROGATIVES or "ли" in toks)
 
 
-def _facts_asked(questions: list[str], block: FactsBlock, *, by_fact_words: bool) -> list[str]:
-    """Facts the questions ask about: per clause of each question, the best-scoring facts (see
-    `_cue_scores`); a clause about money asks for none. When no clause names any cue, two weak
-    rules read the questions as a whole: a question of quantity asks for the data scale, and
-    otherwise the one fact that shares at least two of its own words with them is the answer.
-    The last rule is off for a request for the solution: "which embedding network?" asks for no
-    fact. Neither runs when some clause did name a cue: the rest then only elaborates on it."""
-    asked: list[str] = []
-    for clause in (c for q in questions for c in _CLAUSE_BREAK.split(q)):
-        if clause not in MONEY:
-            asked.extend(f for f in _best(_cue_scores(clause, block)) if f not in asked)
+def _facts_asked(questions: list[str], block: FactsBlock, *, asks_for_help: bool) -> list[str]:
+    """Facts the questions ask about: those of the topics the topic model reads in their clauses
+    (`simulator/topic_model.py`). A request for help or for the solution gets a fact only when
+    it plainly names the topic ("which model suits a 10 ms budget?"), never on a hunch."""
+    clauses = [c for q in questions for c in _CLAUSE_BREAK.split(q)]
     text = " ".join(questions)
-    if asked or not text or text in MONEY:
-        return asked
-    if text in QUANTITY and text not in NOT_DATA:
-        return [f.id for f in block.facts if f.topic == QUANTITY_TOPIC]
-    if by_fact_words:
-        shared = {f.id: len(_terms(tuple(f.text_words)).find(text)) for f in block.facts}
-        by_words = _best({k: v for k, v in shared.items() if v >= FACT_WORDS_MIN})
-        return by_words if len(by_words) == 1 else []
-    return []
+    least = ALSO_MIN if asks_for_help else LIKELIEST_MIN
+    asked: list[str] = []
+    for topic in trained_model().asked(clauses, block, least=least):
+        asked.extend(f for f in _facts_of(topic, text, block) if f not in asked)
+    return asked
 
 
-def _cue_scores(clause: str, block: FactsBlock) -> dict[str, int]:
-    """Each fact's score for one clause. A cue weighs as many words as it has ("requests per
-    second" beats "second"); a fact's own cues count twice, so "how many items?" picks the
-    catalogue fact over the users one; PRECEDENCE moves a topic's weight to the one it yields to."""
-    topic_hits = {t: _weight(_terms(tuple(c)).find(clause)) for t, c in block.topics.items()}
-    if clause in NOT_DATA:
-        topic_hits[QUANTITY_TOPIC] = 0
-    for settles, prefer, over in PRECEDENCE:
-        if topic_hits.get(over) and prefer in topic_hits and clause in settles:
-            topic_hits[prefer] += topic_hits[over]
-            topic_hits[over] = 0
-    return {
-        f.id: topic_hits.get(f.topic, 0) + 2 * _weight(_terms(tuple(f.terms)).find(clause))
-        for f in block.facts
-    }
-
-
-def _best(scores: dict[str, int]) -> list[str]:
-    best = max(scores.values(), default=0)
-    return [k for k, v in scores.items() if v == best] if best > 0 else []
-
-
-def _weight(found: list[str]) -> int:
-    return sum(len(term.split()) for term in found)
+def _facts_of(topic: str, text: str, block: FactsBlock) -> list[str]:
+    """The topic's facts the text asks about: when a topic has several facts ("users" and "items"
+    are both data scale), the ones whose own cues the text names most, else all of them."""
+    own = [f for f in block.facts if f.topic == topic]
+    named = {f.id: cue_weight(compiled_terms(tuple(f.terms)).find(text)) for f in own}
+    best = max(named.values(), default=0)
+    return [f.id for f in own if named[f.id] == best]
 
 
 def _sections_touched(text: str, block: SectionBlock) -> list[SectionId]:
-    hits = {s: len(_terms(tuple(block.cues.get(s, []))).find(text)) for s in SECTION_IDS}
+    hits = {s: len(compiled_terms(tuple(block.cues.get(s, []))).find(text)) for s in SECTION_IDS}
     touched = [s for s in SECTION_IDS if hits[s] > 0]
     return sorted(touched, key=lambda s: -hits[s])
 
@@ -262,7 +165,8 @@ def classify(message: str, facts: FactsBlock, section: SectionBlock) -> MessageA
     questions = [s for s in sentences if _is_question(s)]
     touched = _sections_touched(message, section)
     wants_solution = message in SOLUTION_REQUEST or message in INJECTION
-    fact_ids = _facts_asked(questions, facts, by_fact_words=not wants_solution)
+    asks_for_help = wants_solution or message in HINT
+    fact_ids = _facts_asked(questions, facts, asks_for_help=asks_for_help)
 
     def result(kind: MessageKind, ids: list[str] | None = None) -> MessageAnalysis:
         return MessageAnalysis(kind=kind, fact_ids=ids or [], sections_touched=touched)
@@ -276,7 +180,6 @@ def classify(message: str, facts: FactsBlock, section: SectionBlock) -> MessageA
     if fact_ids:
         return result("clarifying_question", fact_ids)
     mostly_questions = bool(questions) and len(questions) * 2 >= len(sentences)
-    asks_for_help = wants_solution or message in HINT
     if asks_for_help and (short or mostly_questions or not touched):
         return result("hint")
     if len(questions) == len(sentences) or (mostly_questions and not touched):

@@ -1,0 +1,49 @@
+"""What the classifier reads and returns: the blocks the interviewer writes for the `classify`
+task and the analysis of one candidate message. Shared by the interviewer, its cues, the local
+rules and the topic model, so none of them imports another just for a type."""
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from simulator.sections import SectionId
+
+MessageKind = Literal[
+    "clarifying_question", "answer", "move_on", "hint", "time_check", "finish", "off_topic"
+]
+
+
+class FactCue(BaseModel):
+    id: str
+    topic: str
+    terms: list[str] = Field(default_factory=list)
+    """Cue terms of this fact alone, on top of its topic's cues."""
+    text_words: list[str] = Field(default_factory=list)
+    """Words of the fact's own text that no other fact of the scenario shares: a weak cue, used
+    only when no topic or fact cue matches (a question in words the cue lists never foresaw)."""
+
+
+class FactsBlock(BaseModel):
+    topics: dict[str, list[str]]
+    """Cue terms per fact topic, in the interview's language."""
+    facts: list[FactCue]
+
+
+class SectionBlock(BaseModel):
+    current: SectionId
+    cues: dict[SectionId, list[str]]
+    """Terms that show a message is about a section (its checkpoints' evidence terms)."""
+
+
+class MessageAnalysis(BaseModel):
+    """What the candidate's message is."""
+
+    kind: MessageKind
+    """clarifying_question: asks about the problem; answer: design content; move_on: asks to go to
+    the next part; hint: asks for help or for the solution, or tries to instruct the interviewer;
+    time_check: asks how much interview time is left; finish: asks to end the interview;
+    off_topic: none of these."""
+    fact_ids: list[str] = Field(default_factory=list)
+    """For a clarifying question: ids of the hidden facts it asks about (may be empty)."""
+    sections_touched: list[SectionId] = Field(default_factory=list)
+    """Sections the message's content is about, most touched first."""

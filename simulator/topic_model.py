@@ -1,0 +1,163 @@
+"""Which fact topics a clarifying question asks about: a small multi-label logistic regression.
+
+Hand-written cue lists match the words their authors foresaw and miss fresh paraphrases; this model
+learns from labelled questions (`knowledge/clarify/`) which words, word pairs and cue hits go with
+each topic. Its inputs are the question's words and the cues the interviewer already sends in the
+`<facts>` block, so it needs nothing the classifier does not see.
+
+One binary classifier per topic (a question may ask about two topics at once); the cue features
+share one weight across topics ("a cue of this topic matched"), so a cue that never appears in the
+training questions still counts. Training is full-batch Adam from zero for a fixed number of steps:
+the same corpus always gives the same model.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from math import log1p
+
+import numpy as np
+from numpy.typing import NDArray
+
+from simulator.classify_types import FactsBlock
+from simulator.textnorm import compiled_terms, stem, words
+
+STEPS = 300
+LEARNING_RATE = 0.1
+L2 = 3e-4
+LIKELIEST_MIN = 0.35
+"""The likeliest topic is asked about from this probability on: each binary classifier under-rates
+a topic worded in a way it has seen little, while a clarifying question that names no topic at all
+is rare."""
+PART_MIN = 0.6
+"""A separate question in the same message ("What latency? How often do we retrain?") gets its own
+likeliest topic from this on."""
+ALSO_MIN = 0.8
+"""Any other topic must be near-certain: a question about one thing
+often borrows a word of another or adds an aside ("where do labels come from, and how many get
+reviewed a day?" asks about labels)."""
+
+Floats = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class LabelledQuestion:
+    text: str
+    topics: frozenset[str]
+    """Empty: the question asks about nothing the facts state."""
+    block: FactsBlock
+    """The cues the interviewer would send with this question."""
+
+
+def word_features(text: str) -> dict[str, float]:
+    """Stems and neighbouring stem pairs, with the sentence's start and end as pseudo-words (so
+    "how many" at the start differs from "how many" later)."""
+    stems = [stem(w) for w in words(text)]
+    out = {f"w:{s}": 1.0 for s in stems}
+    out.update({f"b:{a}_{b}": 1.0 for a, b in zip(["^", *stems], [*stems, "$"], strict=True)})
+    return out
+
+
+def cue_features(text: str, block: FactsBlock, topics: Sequence[str]) -> Floats:
+    """How strongly `text` names each topic by the hand-written cues, one row per topic: the words
+    of the topic's cues and of its facts' own cues; whether no other topic's cues weigh more (what
+    the cue rules alone would answer); the most words shared with one of the topic's fact texts."""
+    named = {t: _named(text, block, t) for t in topics}
+    most = max(named.values(), default=0)
+    rows = []
+    for topic in topics:
+        own = [f for f in block.facts if f.topic == topic]
+        shared = max((len(compiled_terms(tuple(f.text_words)).find(text)) for f in own), default=0)
+        rows.append((log1p(named[topic]), float(0 < named[topic] == most), log1p(shared)))
+    return np.array(rows, dtype=np.float64)
+
+
+def _named(text: str, block: FactsBlock, topic: str) -> int:
+    cue_lists = [block.topics.get(topic, []), *(f.terms for f in block.facts if f.topic == topic)]
+    return sum(cue_weight(compiled_terms(tuple(c)).find(text)) for c in cue_lists)
+
+
+def cue_weight(found: list[str]) -> int:
+    """A cue weighs as many words as it has: "requests per second" says more than "second"."""
+    return sum(len(term.split()) for term in found)
+
+
+@dataclass(frozen=True)
+class TopicModel:
+    topics: tuple[str, ...]
+    vocabulary: dict[str, int]
+    weights: Floats
+    """(vocabulary, topics)"""
+    bias: Floats
+    cue_weights: Floats
+
+    def probabilities(self, text: str, block: FactsBlock) -> dict[str, float]:
+        row = np.zeros(len(self.topics))
+        for name, value in word_features(text).items():
+            index = self.vocabulary.get(name)
+            if index is not None:
+                row += value * self.weights[index]
+        logits = row + self.bias + cue_features(text, block, self.topics) @ self.cue_weights
+        return dict(zip(self.topics, (1.0 / (1.0 + np.exp(-logits))).tolist(), strict=True))
+
+    def asked(
+        self, parts: Sequence[str], block: FactsBlock, *, least: float = LIKELIEST_MIN
+    ) -> list[str]:
+        """Topics a question asks about, read from its parts (its sentences and the clauses of a
+        two-part one), in the order the parts ask them: the likeliest topic overall from `least`
+        on, each part's own likeliest from PART_MIN on, any other from ALSO_MIN on."""
+        best: dict[str, tuple[float, int]] = {}
+        chosen: set[str] = set()
+        for index, part in enumerate(parts):
+            probs = self.probabilities(part, block)
+            top = max(probs, key=lambda t: probs[t])
+            if probs[top] >= PART_MIN:
+                chosen.add(top)
+            for topic, p in probs.items():
+                if topic not in best or p > best[topic][0]:
+                    best[topic] = (p, index)
+        ranked = sorted(best, key=lambda t: -best[t][0])
+        if not ranked or best[ranked[0]][0] < least:
+            return []
+        chosen |= {ranked[0], *(t for t in ranked if best[t][0] >= ALSO_MIN)}
+        return sorted(chosen, key=lambda t: (best[t][1], -best[t][0]))
+
+
+def fit(examples: Sequence[LabelledQuestion], topics: Sequence[str]) -> TopicModel:
+    """Train on labelled questions; `topics` fixes the output order."""
+    vocabulary: dict[str, int] = {}
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    for i, ex in enumerate(examples):
+        for name, value in word_features(ex.text).items():
+            rows.append(i)
+            cols.append(vocabulary.setdefault(name, len(vocabulary)))
+            vals.append(value)
+    n, d, k = len(examples), len(vocabulary), len(topics)
+    r, c, v = np.array(rows), np.array(cols), np.array(vals, dtype=np.float64)
+    cues = np.stack([cue_features(ex.text, ex.block, topics) for ex in examples])
+    labels = np.array([[t in ex.topics for t in topics] for ex in examples], dtype=np.float64)
+
+    params = [np.zeros((d, k)), np.zeros(k), np.zeros(cues.shape[2])]
+    moments = [np.zeros_like(p) for p in params]
+    squares = [np.zeros_like(p) for p in params]
+    for step in range(1, STEPS + 1):
+        weights, bias, cue_weights = params
+        contrib = v[:, None] * weights[c]
+        per_row = [np.bincount(r, contrib[:, j], minlength=n) for j in range(k)]
+        logits = np.stack(per_row, axis=1) + bias + cues @ cue_weights
+        error = (1.0 / (1.0 + np.exp(-logits)) - labels) / n
+        spread = v[:, None] * error[r]
+        grads = [
+            np.stack([np.bincount(c, spread[:, j], minlength=d) for j in range(k)], axis=1)
+            + L2 * weights,
+            error.sum(axis=0),
+            np.einsum("nk,nkf->f", error, cues) + L2 * cue_weights,
+        ]
+        for p, g, m, s in zip(params, grads, moments, squares, strict=True):
+            m *= 0.9
+            m += 0.1 * g
+            s *= 0.999
+            s += 0.001 * g * g
+            p -= LEARNING_RATE * (m / (1 - 0.9**step)) / (np.sqrt(s / (1 - 0.999**step)) + 1e-8)
+    return TopicModel(tuple(topics), vocabulary, params[0], params[1], params[2])
