@@ -209,3 +209,184 @@ def test_a_heading_files_what_follows_until_the_next_heading_or_a_break() -> Non
         ("Serving: we cache the results in Redis.", "serving"),
         ("Plain words here about nothing.", None),
     ]
+
+
+def _declared(text: str) -> list[str | None]:
+    return [s.declared for s in split_sentences(text)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "## Model\n\nKey settings:\n- depth stays small because deep trees overfit.",
+        "## Модель\n\nНастройки:\n- глубина небольшая, потому что глубокие деревья переобучаются.",
+    ],
+)
+def test_a_label_that_names_no_section_leaves_the_heading_above_in_force(text: str) -> None:
+    assert _declared(text)[-1] == "model"
+
+
+@pytest.mark.parametrize(
+    ("text", "section"),
+    [
+        ("Metrics\n\nWe report recall at 10 on a held-out week.", "metrics"),
+        ("Метрики\n\nСчитаем recall@10 на отложенной неделе.", "metrics"),
+        ("Fraud detection model\n\nWe report recall at 10 on a held-out week.", None),
+        ("Модель антифрода\n\nСчитаем recall@10 на отложенной неделе.", None),
+    ],
+)
+def test_a_line_holding_only_a_section_name_is_a_heading(text: str, section: str | None) -> None:
+    assert _declared(text)[-1] == section
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Requirements. We need answers within 50 ms for 40 million users.",
+        "Требования. Ответ нужен за 50 мс для 40 миллионов пользователей.",
+    ],
+)
+def test_a_paragraph_opening_with_a_section_name_declares_it(text: str) -> None:
+    assert set(_declared(text)) == {"requirements"}
+
+
+# Each answer is about one section and argues another in passing; the heading that makes it about
+# that one is written without Markdown, as a run-in label, or as a label under a Markdown heading.
+PASSING_MENTIONS = {
+    "en": [
+        "Metrics\n\nOffline we compare NDCG at 10 on a held-out week of purchases. Latency must "
+        "stay under 50 ms because users leave otherwise, and we have 4 GPUs for training, so the "
+        "model cannot be huge.",
+        "Data. Labels are purchases within 7 days of a view. Latency must stay under 50 ms because "
+        "users leave otherwise, and we have 4 GPUs for training, so the model cannot be huge.",
+        "## Model\n\nA gradient boosting model on user and item features is the main model.\n\n"
+        "Key settings:\n- depth stays small because deep trees overfit and the latency budget is "
+        "50 ms on CPU, with 4 GPUs only for training.",
+    ],
+    "ru": [
+        "Метрики\n\nОфлайн сравниваем NDCG@10 на отложенной неделе покупок. Задержка должна быть "
+        "меньше 50 мс, потому что иначе пользователи уходят, а для обучения у нас 4 GPU, так что "
+        "модель не может быть огромной.",
+        "Данные. Метки — покупки в течение 7 дней после просмотра. Задержка должна быть меньше "
+        "50 мс, потому что иначе пользователи уходят, а для обучения у нас 4 GPU, так что модель "
+        "не может быть огромной.",
+        "## Модель\n\nОсновная модель — градиентный бустинг на признаках пользователей и товаров."
+        "\n\nНастройки:\n- глубина небольшая, потому что глубокие деревья переобучаются, а бюджет "
+        "задержки 50 мс на CPU, и для обучения есть только 4 GPU.",
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("lang", "answer"), [(lang, a) for lang, answers in PASSING_MENTIONS.items() for a in answers]
+)
+def test_a_passing_mention_under_another_sections_heading_only_names(
+    kb: KnowledgeBase, lang: Lang, answer: str
+) -> None:
+    assert grade(kb, answer, lang).section("requirements").score == 1
+
+
+@pytest.mark.parametrize(
+    ("lang", "answer"),
+    [
+        (
+            "en",
+            "## Architecture\n\nClicks and purchases are logged to object storage and become "
+            "labels every day. A Spark job computes user and item features into the feature store. "
+            "A gradient boosting model is trained every week on these features. The recommendation "
+            "service loads it behind an A/B test and returns products within 50 ms.",
+        ),
+        (
+            "ru",
+            "## Архитектура\n\nКлики и покупки пишутся в объектное хранилище и каждый день "
+            "становятся метками. Spark-джоба считает признаки пользователей и товаров в feature "
+            "store. Раз в неделю на этих признаках обучается градиентный бустинг. Сервис "
+            "рекомендаций загружает бустинг за A/B-тестом и отдаёт товары за 50 мс.",
+        ),
+    ],
+)
+def test_an_architecture_walking_data_model_and_serving_lays_out_the_pipeline(
+    kb: KnowledgeBase, lang: Lang, answer: str
+) -> None:
+    section = grade(kb, answer, lang).section("architecture")
+    assert "architecture.pipeline" not in {m.id for m in section.missed}
+    assert section.score >= 2
+
+
+@pytest.mark.parametrize(
+    ("sentence", "reasons"),
+    [
+        ("Both paths share one feature store, so training and serving compute them alike.", 1),
+        ("Оба пути читают одно хранилище признаков, так что признаки везде одинаковы.", 1),
+        ("The main metric is conversion, with guardrails on latency and complaints.", 1),
+        ("Главная метрика — конверсия, гардрейлы — задержка и жалобы.", 1),
+        ("We should think about speed, because the load is probably high.", 0),
+        ("Нужно подумать про скорость, потому что нагрузка, наверное, большая.", 0),
+    ],
+)
+def test_consequences_and_guardrails_are_reasons_and_a_guess_is_none(
+    sentence: str, reasons: int
+) -> None:
+    [parsed] = split_sentences(sentence)
+    assert parsed.reasons == reasons
+
+
+@pytest.mark.parametrize(
+    ("lang", "answer"),
+    [
+        (
+            "en",
+            "We deploy the model on a server, run an A/B test and monitor that everything works. "
+            "We retrain when quality drops and think about speed and scaling, because the load is "
+            "probably high.",
+        ),
+        (
+            "ru",
+            "Задеплоим модель на сервер, запустим A/B тест и будем мониторить, что всё работает. "
+            "Если качество упадёт, переобучим; ещё подумаем про скорость и масштабирование, потому "
+            "что нагрузка, наверное, большая.",
+        ),
+    ],
+)
+def test_a_hedged_reason_leaves_named_points_named(
+    kb: KnowledgeBase, lang: Lang, answer: str
+) -> None:
+    assert grade(kb, answer, lang).section("serving").score == 1
+
+
+@pytest.mark.parametrize(
+    ("sentence", "content"),
+    [
+        ("Latency: no online serving.", True),
+        ("Задержка: онлайн-обслуживания здесь нет.", True),
+        ("Metrics: AUC and CTR.", False),
+        ("Метрики: AUC и CTR.", False),
+    ],
+)
+def test_a_labelled_line_says_something_unless_it_lists_names(sentence: str, content: bool) -> None:
+    [parsed] = split_sentences(sentence)
+    assert parsed.content is content
+
+
+@pytest.mark.parametrize(
+    ("lang", "argued", "unargued"),
+    [
+        (
+            "en",
+            "with guardrails on latency and complaints.",
+            "and we also watch latency and complaints.",
+        ),
+        ("ru", "гардрейлы — задержка и жалобы.", "ещё смотрим задержку и жалобы."),
+    ],
+)
+def test_one_reason_and_two_ties_to_the_scenario_back_most_key_points(
+    kb: KnowledgeBase, lang: Lang, argued: str, unargued: str
+) -> None:
+    opening = {
+        "en": "## Metrics\n\nOffline we compare NDCG on the last week of purchases. Online the "
+        "main metric is conversion over 14 days, ",
+        "ru": "## Метрики\n\nОфлайн сравниваем NDCG на последней неделе покупок. Онлайн главная "
+        "метрика — конверсия за 14 дней, ",
+    }[lang]
+    assert grade(kb, opening + argued, lang).section("metrics").score == 3
+    assert grade(kb, opening + unargued, lang).section("metrics").score == 2

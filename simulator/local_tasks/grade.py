@@ -4,7 +4,8 @@ Blocks: `<rubric>` (JSON: per section its checkpoints and scenario points with c
 `<disclosed_facts>` (JSON: topics the candidate asked about, mapped to checkpoints),
 `<candidate_answer>` (the text). Only sentences with content count: a heading, a bare list of
 names or a fragment of three words or fewer shows a point was named, never that it was covered.
-A sentence that speaks to the grader (a fake tag, "ignore the rubric") counts for nothing at all.
+A sentence that speaks to the grader (a fake tag, "ignore the rubric") counts for nothing at all,
+and one that hedges ("probably") gives no reasons.
 Scores grow with coverage, reasons and ties to the scenario; adding text never lowers them.
 A section says more than a name only once its blocks hold a few sentences' worth of words; the
 reasons and figures of those blocks count for it, but only from sentences that touch the design.
@@ -18,7 +19,7 @@ from functools import lru_cache
 from pydantic import BaseModel
 
 from simulator.sections import SECTION_IDS, SectionId
-from simulator.textnorm import Terms, words
+from simulator.textnorm import STOP_WORDS, Terms, words
 
 REASON_TERMS = Terms(
     [
@@ -43,6 +44,7 @@ REASON_TERMS = Terms(
         "otherwise",
         "drawback*",
         "risk*",
+        "guardrail*",
         "потому что",
         "так как",
         "поэтому",
@@ -61,8 +63,19 @@ REASON_TERMS = Terms(
         "недостат*",
         "преимуществ*",
         "риск*",
+        "гардрейл*",
+        "защитн* метрик*",
     ]
 )
+# A sentence that hedges ("probably", "наверное") guesses instead of arguing: its "because" rests
+# on nothing the candidate knows, so it gives no reason.
+HEDGES = Terms(
+    [
+        "probably", "maybe", "perhaps", "i guess", "something", "somehow",
+        "наверное", "наверно", "скорее всего", "что-нибудь", "как-нибудь", "какой-нибудь",
+        "какая-нибудь", "какие-нибудь", "какую-нибудь",
+    ]
+)  # fmt: skip
 # Words addressed to whoever grades, not to the design problem: such a sentence is an attempt to
 # steer the grade, so it neither covers nor names anything.
 TO_THE_GRADER = Terms(
@@ -90,6 +103,11 @@ SECTION_NAMES: dict[SectionId, Terms] = {
                       "launch", "сервинг*", "обслуживани*", "внедрени*", "деплой*", "продакшн*",
                       "инференс*", "мониторинг*", "запуск*"]),
 }  # fmt: skip
+LABEL_LEVEL = 7
+"""A "Label:" line is a heading below every Markdown level (`#` to `######`)."""
+RUN_IN_WORDS = 3
+"""A label with no colon or bold, a line of its own ("Metrics") or a paragraph's first sentence
+("Requirements. We ..."), is at most this many words."""
 LEAD_IN_WORDS = 8
 """A lead-in ("Let me draw the architecture end to end:") is at most this many words."""
 DEVELOPED_WORDS = 15
@@ -102,6 +120,8 @@ ARGUED = 0.75
 """Reasons per checkpoint that make a fully covered section argued throughout."""
 FLOW_CHECKPOINT = (CONNECTING_SECTION, "architecture.pipeline")
 """A chain of arrows (a -> b -> c) lays out the pipeline, whatever its boxes are called."""
+PIPELINE_STAGES: frozenset[SectionId] = frozenset({"data", "model", "serving"})
+"""An architecture block that touches all of these walks the pipeline end to end."""
 _TAG = re.compile(r"</?[a-z_]+[^>]*>", re.IGNORECASE)
 _NUMBER = re.compile(r"\d")
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
@@ -111,6 +131,9 @@ _LIST_ITEM = re.compile(r"\s*(?:[-*•]|\d+[.)])\s")
 # A Markdown thematic break ("---") ends what a heading declared: an interview's turns are joined
 # with one, so a heading in one turn does not claim the answers of the next.
 _THEMATIC_BREAK = re.compile(r"\s*(?:-{3,}|\*{3,}|_{3,})\s*$")
+_CONSEQUENCE = re.compile(r",\s+(?:so|так что)\s", re.IGNORECASE)
+"""", so ..." states a consequence, unlike "so" in "and so on" or "so far"."""
+_PUNCTUATION = re.compile(r"[.,;:!?]")
 _ARROW = re.compile(r"->|→|=>|⇒")
 _LIST_SEPARATOR = re.compile(r"[,;/+]|->|→|=>|⇒|\s+and\s+|\s+и\s+")
 
@@ -159,28 +182,30 @@ def _terms(terms: tuple[str, ...]) -> Terms:
 def split_sentences(answer: str) -> list[Sentence]:
     """Sentences of the answer, verbatim, each marked as content or a mere naming.
 
-    A heading that names a section declares it for what follows, up to the next heading or
-    thematic break (`---`); where no heading does, a block (paragraph, not a list item) that opens
-    with a lead-in naming a section ("Serving: ...") declares it for that block. Both depend only
-    on what comes before, so adding text never re-files earlier sentences.
+    A heading that names a section declares it for what follows, up to the next heading as deep
+    or shallower, or a thematic break (`---`); a heading that names none ("Hyperparameters:")
+    leaves the one above it in force. Where no heading declares a section, a block (paragraph,
+    not a list item) that opens with a lead-in naming one ("Serving: ...") declares it for that
+    block. Both depend only on what comes before, so adding text never re-files earlier sentences.
     """
     out: list[Sentence] = []
-    by_heading: SectionId | None = None
+    open_headings: list[tuple[int, SectionId]] = []
     by_lead_in: SectionId | None = None
     block_start, block = True, 0
     for line in answer.splitlines():
         if _THEMATIC_BREAK.match(line):
-            by_heading = None
+            open_headings = []
         stripped = line.strip().lstrip("-*•>").strip()
         if not stripped:
             block_start, by_lead_in = True, None
             continue
-        heading = line.lstrip().startswith("#") or (
-            stripped.endswith(":") and len(words(stripped)) <= 6
-        )
-        if heading:
-            by_heading, by_lead_in = _named_section(stripped), None
-        elif block_start and by_heading is None and not _LIST_ITEM.match(line):
+        level = _heading_level(line, stripped, block_start)
+        heading = level is not None
+        if level is not None:
+            open_headings = _open_heading(open_headings, level, _named_section(stripped))
+            by_lead_in = None
+        by_heading = open_headings[-1][1] if open_headings else None
+        if not heading and block_start and by_heading is None and not _LIST_ITEM.match(line):
             by_lead_in = _lead_in_section(line.strip().lstrip(">").strip())
         block += block_start or heading
         block_start = heading
@@ -193,7 +218,7 @@ def split_sentences(answer: str) -> list[Sentence]:
                 Sentence(
                     text=part,
                     content=content,
-                    reasons=len(REASON_TERMS.find(part)) if content else 0,
+                    reasons=_reasons(part) if content else 0,
                     numbers=bool(_NUMBER.search(part)) and content,
                     words=len(words(part)) if content else 0,
                     block=block,
@@ -202,6 +227,41 @@ def split_sentences(answer: str) -> list[Sentence]:
                 )
             )
     return out
+
+
+def _heading_level(line: str, stripped: str, opens_block: bool) -> int | None:
+    """How deep a heading line is: `#` counts for Markdown, a short "Label:" line is deepest.
+
+    A line that opens a block and holds nothing but a section's name ("Metrics", "Data and
+    labels") is a heading written without Markdown, as deep as the deepest Markdown one.
+    """
+    marks = len(line.lstrip()) - len(line.lstrip().lstrip("#"))
+    if marks:
+        return marks
+    if stripped.endswith(":") and len(words(stripped)) <= 6:
+        return LABEL_LEVEL
+    bare = opens_block and not _LIST_ITEM.match(line) and not _PUNCTUATION.search(stripped)
+    if bare and len(words(stripped)) <= RUN_IN_WORDS and _only_section_names(stripped):
+        return LABEL_LEVEL - 1
+    return None
+
+
+def _only_section_names(text: str) -> bool:
+    """Every word but function words names a section: a title such as "Fraud model" does not."""
+    named = [w for w in words(text) if w not in STOP_WORDS]
+    return bool(named) and all(any(w in n for n in SECTION_NAMES.values()) for w in named)
+
+
+def _open_heading(
+    open_headings: list[tuple[int, SectionId]], level: int, named: SectionId | None
+) -> list[tuple[int, SectionId]]:
+    """The headings still in force after one at `level`: it closes those as deep or deeper.
+
+    A heading that names no section ("Hyperparameters:" under "## Model") is a sub-topic of the
+    one above it, so that one stays in force.
+    """
+    kept = [(lv, sid) for lv, sid in open_headings if lv < level]
+    return [*kept, (level, named)] if named else kept
 
 
 def _named_section(text: str) -> SectionId | None:
@@ -216,29 +276,44 @@ def _named_section(text: str) -> SectionId | None:
 
 
 def _lead_in_section(line: str) -> SectionId | None:
-    """The section named by the label a block opens with: "Serving: ..." or "**Data.** ...".
+    """The section named by the label a block opens with: "Serving: ...", "**Data.** ...", or a
+    first sentence of a few words ("Requirements. We ...").
 
     Only the first sentence can hold the label, so a colon further on is not mistaken for one.
     """
-    first = _SENTENCE_END.split(line, maxsplit=1)[0]
+    first, *rest = _SENTENCE_END.split(line, maxsplit=1)
     bold = _BOLD_LABEL.match(first)
     head, colon, _ = first.partition(":")
-    label = bold.group(1) if bold else head if colon else ""
+    run_in = rest and first.endswith(".") and len(words(first)) <= RUN_IN_WORDS
+    label = bold.group(1) if bold else head if colon else first if run_in else ""
     if not label or len(words(label)) > LEAD_IN_WORDS:
         return None
     return _named_section(label)
 
 
+def _reasons(sentence: str) -> int:
+    """Reason words in a sentence, a ", so" of consequence among them; none in a guess."""
+    if sentence in HEDGES:
+        return 0
+    return len(REASON_TERMS.find(sentence)) + len(_CONSEQUENCE.findall(sentence))
+
+
 def _has_content(sentence: str) -> bool:
-    """More than a fragment once its label ("Offline: F1, AUC") is set aside; not a bare list."""
-    body = sentence.partition(":")[2].strip() or sentence
-    return len(words(body)) > 3 and not _is_bare_list(body)
+    """More than a fragment, and not a bare list of names.
+
+    A label names what its body speaks about ("Latency: no online serving"), so a labelled
+    body says something in fewer words, unless it is a list of names ("Offline: F1, AUC").
+    """
+    body = sentence.partition(":")[2].strip()
+    if not body:
+        return len(words(sentence)) > 3 and not _is_bare_list(sentence, 3)
+    return len(words(body)) > 2 and len(words(sentence)) > 3 and not _is_bare_list(body, 2)
 
 
-def _is_bare_list(sentence: str) -> bool:
-    """A run of short names (commas, arrows) with no reasoning: buzzwords, not an answer."""
+def _is_bare_list(sentence: str, least: int) -> bool:
+    """A run of at least `least` short names (commas, arrows) with no reasoning: buzzwords."""
     parts = [p for p in _LIST_SEPARATOR.split(sentence) if p.strip()]
-    if len(parts) < 3:
+    if len(parts) < least:
         return False
     short = sum(len(words(p)) <= 2 for p in parts)
     return short / len(parts) >= 0.75 and not REASON_TERMS.find(sentence)
@@ -256,7 +331,9 @@ def score_section(coverage: float, reasons: int, ties: int, checkpoints: int) ->
         return 4
     if not reasons and not ties:
         return 1  # key points named, but not one reason, figure or tie to the scenario
-    if coverage >= COMPLETE or (coverage >= 0.4 and (reasons >= 2 or reasons + ties >= 4)):
+    # Argued twice, argued once and tied twice to the scenario's facts, or tied throughout.
+    backed = reasons >= 2 or (reasons >= 1 and ties >= 2) or ties >= 4
+    if coverage >= COMPLETE or (coverage >= 0.4 and backed):
         return 3  # most points, argued or backed by the scenario's facts and figures
     if coverage >= 0.25:
         return 2
@@ -270,15 +347,41 @@ def _checkpoint_hits(sentence: Sentence, rubric: RubricBlock) -> dict[SectionId,
         found = {c.id for c in cues.checkpoints if _terms(tuple(c.terms)).find(sentence.text)}
         if found:
             hits[section_id] = found
-    flow_section, flow_id = FLOW_CHECKPOINT
-    flow = rubric.sections.get(flow_section)
-    if (
-        len(_ARROW.findall(sentence.text)) >= 2
-        and flow
-        and flow_id in {c.id for c in flow.checkpoints}
-    ):
+    if len(_ARROW.findall(sentence.text)) >= 2 and _has_flow(rubric):
+        flow_section, flow_id = FLOW_CHECKPOINT
         hits.setdefault(flow_section, set()).add(flow_id)
     return hits
+
+
+def _has_flow(rubric: RubricBlock) -> bool:
+    flow_section, flow_id = FLOW_CHECKPOINT
+    flow = rubric.sections.get(flow_section)
+    return flow is not None and flow_id in {c.id for c in flow.checkpoints}
+
+
+def _laid_out_pipelines(
+    sentences: list[Sentence], hits: list[dict[SectionId, set[str]]], rubric: RubricBlock
+) -> list[dict[SectionId, set[str]]]:
+    """Hits plus the pipeline checkpoint in architecture blocks that pass through every stage.
+
+    A block declared as the architecture that touches data, model and serving describes the path
+    from one to the next, so its sentences on those stages lay out the pipeline, whatever words
+    they use for it. A block only gains stages as it grows, so more text never takes this away.
+    """
+    flow_section, flow_id = FLOW_CHECKPOINT
+    if not _has_flow(rubric):
+        return hits
+    stages: dict[int, set[SectionId]] = {}
+    for s, h in zip(sentences, hits, strict=True):
+        if s.content and s.declared == flow_section:
+            stages.setdefault(s.block, set()).update(PIPELINE_STAGES.intersection(h))
+    through = {b for b, touched in stages.items() if touched == PIPELINE_STAGES}
+    return [
+        {**h, flow_section: h.get(flow_section, set()) | {flow_id}}
+        if s.block in through and s.content and PIPELINE_STAGES.intersection(h)
+        else h
+        for s, h in zip(sentences, hits, strict=True)
+    ]
 
 
 def _about(sentence: Sentence, hits: dict[SectionId, set[str]]) -> dict[SectionId, set[str]]:
@@ -300,7 +403,7 @@ def _about(sentence: Sentence, hits: dict[SectionId, set[str]]) -> dict[SectionI
 
 def grade(answer: str, rubric: RubricBlock, disclosed: DisclosedBlock) -> dict[str, object]:
     sentences = split_sentences(answer)
-    raw = [_checkpoint_hits(s, rubric) for s in sentences]
+    raw = _laid_out_pipelines(sentences, [_checkpoint_hits(s, rubric) for s in sentences], rubric)
     about = [_about(s, h) for s, h in zip(sentences, raw, strict=True)]
     on_topic = [s for s, h in zip(sentences, raw, strict=True) if h]
     block_words: dict[int, int] = {}
