@@ -11,9 +11,11 @@ from simulator.errors import InputError
 from simulator.interviewer import Interviewer
 from simulator.knowledge import KnowledgeBase, load_knowledge
 from simulator.llm import get_chat_model
+from simulator.local_model import LocalModel
 from simulator.retrieval import open_retriever
 from simulator.settings import Settings
 from simulator.store import SessionStore, open_store
+from simulator.topic_corpus import warm_up
 
 
 def open_interviewer(
@@ -21,9 +23,12 @@ def open_interviewer(
 ) -> Interviewer:
     """An interviewer on `model_spec` (default: settings.model) that saves to `store`."""
     kb = load_knowledge(settings.knowledge_dir)
+    model = get_chat_model(model_spec or settings.model, settings)
+    if isinstance(model, LocalModel):  # it classifies with the topic model; a remote one rarely
+        warm_up()
     return Interviewer(
         kb=kb,
-        model=get_chat_model(model_spec or settings.model, settings),
+        model=model,
         settings=settings,
         retriever=open_retriever(settings, kb),
         store=store if store is not None else open_store(settings),

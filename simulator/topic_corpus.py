@@ -9,6 +9,7 @@ session uses: it depends only on the topic names, which every knowledge base sha
 """
 
 import json
+import threading
 from functools import lru_cache
 from pathlib import Path
 
@@ -79,8 +80,22 @@ def _block(
     return cues[key].facts_block(line.question)
 
 
-@lru_cache(maxsize=1)
+_TRAINING = threading.Lock()
+
+
 def trained_model() -> TopicModel:
-    """The topic model, trained once per process from the project's corpus."""
+    """The topic model, trained once per process from the project's corpus (about two seconds);
+    a caller that arrives while it trains waits for that run instead of starting another."""
+    with _TRAINING:
+        return _train()
+
+
+def warm_up() -> None:
+    """Train in the background, so the candidate's first question does not wait for it."""
+    threading.Thread(target=trained_model, name="topic-model", daemon=True).start()
+
+
+@lru_cache(maxsize=1)
+def _train() -> TopicModel:
     kb = load_knowledge(PROJECT_ROOT / "knowledge")
     return fit(load_corpus(kb), sorted(kb.topics))
