@@ -5,9 +5,11 @@ stems, not surface words.
 """
 
 import re
+import threading
 from functools import lru_cache
 
 import snowballstemmer
+from snowballstemmer.basestemmer import BaseStemmer
 
 from simulator.sections import Lang
 
@@ -26,10 +28,16 @@ _WORD = re.compile(r"[0-9]+(?:[.,][0-9]+)*|[a-zа-яё]+(?:[-'][a-zа-яё]+)*",
 _CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 _LATIN = re.compile(r"[a-z]", re.IGNORECASE)
 
-_STEMMERS = {
-    "en": snowballstemmer.stemmer("english"),
-    "ru": snowballstemmer.stemmer("russian"),
-}
+# A Snowball stemmer keeps the word it is working on in its own fields, so two threads sharing one
+# corrupt each other's words (IndexError inside the stemmer): each thread gets its own pair.
+_STEMMERS = threading.local()
+
+
+def _stemmer(lang: Lang) -> BaseStemmer:
+    if not hasattr(_STEMMERS, "en"):
+        _STEMMERS.en = snowballstemmer.stemmer("english")
+        _STEMMERS.ru = snowballstemmer.stemmer("russian")
+    return _STEMMERS.ru if lang == "ru" else _STEMMERS.en
 
 
 def detect_lang(text: str, default: Lang = "en") -> Lang:
@@ -50,9 +58,9 @@ def words(text: str) -> list[str]:
 def stem(word: str) -> str:
     """Stem one lower-case word with the stemmer of its own script."""
     if _CYRILLIC.search(word):
-        return str(_STEMMERS["ru"].stemWord(word))
+        return str(_stemmer("ru").stemWord(word))
     if _LATIN.search(word):
-        return str(_STEMMERS["en"].stemWord(word))
+        return str(_stemmer("en").stemWord(word))
     return word
 
 

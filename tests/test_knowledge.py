@@ -350,3 +350,19 @@ def test_a_content_free_answer_earns_almost_no_evidence(lang: Lang) -> None:
         if Terms(cp.evidence(lang)).find(GENERIC_ANSWERS[lang])
     ]
     assert len(matched) <= 1, f"a generic {lang} answer matches {matched}"
+
+
+def test_stemming_is_safe_from_several_threads_at_once() -> None:
+    """The topic model trains in a background thread while the index is built: both stem."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from simulator.textnorm import stem
+
+    raw = stem.__wrapped__  # past the cache, so the threads really share the stemmers' work
+    bases = ("retrain", "переобуч", "label", "размеч")
+    suffixes = ("ing", "ed", "ение", "ать", "ers", "ами", "s", "ов")
+    vocabulary = [f"{base}{suffix}" for base in bases for suffix in suffixes] * 200
+    expected = [raw(w) for w in vocabulary]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda _: [raw(w) for w in vocabulary], range(8)))
+    assert all(r == expected for r in results)
