@@ -32,9 +32,9 @@ PART_MIN = 0.6
 """A separate question in the same message ("What latency? How often do we retrain?") gets its own
 likeliest topic from this on."""
 ALSO_MIN = 0.8
-"""Any other topic must be near-certain: a question about one thing
-often borrows a word of another or adds an aside ("where do labels come from, and how many get
-reviewed a day?" asks about labels)."""
+"""Any other topic must be near-certain: a question about one thing often borrows a word of another
+or adds an aside ("where do labels come from, and how many get reviewed a day?" asks about
+labels)."""
 
 Floats = NDArray[np.float64]
 
