@@ -305,12 +305,65 @@ def test_a_passing_mention_under_another_sections_heading_only_names(
         ),
     ],
 )
-def test_an_architecture_walking_data_model_and_serving_lays_out_the_pipeline(
+def test_an_architecture_wiring_named_parts_lays_out_the_pipeline(
     kb: KnowledgeBase, lang: Lang, answer: str
 ) -> None:
     section = grade(kb, answer, lang).section("architecture")
     assert "architecture.pipeline" not in {m.id for m in section.missed}
     assert section.score >= 2
+
+
+# The same walk through the system, with its parts named and connected or only its stages named.
+WIRED_OR_STAGES = {
+    "en": (
+        "We log clicks and purchases into a data warehouse. A training job reads them from the "
+        "warehouse and builds the model. An API on the backend loads the model and returns the "
+        "top products.",
+        "The pipeline has three stages: data collection, then feature engineering and training, "
+        "then serving, so that each stage feeds into the next. We keep an offline and online path "
+        "because users are waiting, and a feedback loop retrains the model.",
+    ),
+    "ru": (
+        "Клики и покупки пишем в хранилище данных. Джоба обучения забирает их из хранилища и "
+        "обучает модель. Сервис на бэкенде загружает модель и отдаёт топ товаров.",
+        "Пайплайн состоит из этапов: сбор данных, построение признаков и обучение, затем "
+        "сервинг, поэтому каждый этап передаётся в следующий. Разделяем офлайн и онлайн, потому "
+        "что пользователь ждёт, а петля обратной связи переобучает модель.",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_connected_parts_say_more_than_a_name_and_bare_stages_do_not(
+    kb: KnowledgeBase, lang: Lang
+) -> None:
+    wired, stages = WIRED_OR_STAGES[lang]
+    assert grade(kb, wired, lang).section("architecture").score == 2
+    assert grade(kb, stages, lang).section("architecture").score == 1  # reasons do not help
+
+
+@pytest.mark.parametrize(
+    ("lang", "chain", "explained"),
+    [
+        (
+            "en",
+            "Architecture: event logs -> Kafka -> feature store -> training job -> scoring API.",
+            "The scoring API reads the user's features from the online feature store at request "
+            "time, and the training job reads the same ones from the offline part.",
+        ),
+        (
+            "ru",
+            "Архитектура: логи -> Kafka -> feature store -> джоба обучения -> сервис скоринга.",
+            "Сервис скоринга читает признаки пользователя из онлайн-части feature store в момент "
+            "запроса, а джоба обучения берёт те же признаки из офлайн-части.",
+        ),
+    ],
+)
+def test_a_chain_of_parts_names_them_until_its_block_explains_it(
+    kb: KnowledgeBase, lang: Lang, chain: str, explained: str
+) -> None:
+    assert grade(kb, chain, lang).section("architecture").score == 1
+    assert grade(kb, chain + "\n" + explained, lang).section("architecture").score >= 2
 
 
 @pytest.mark.parametrize(
@@ -322,9 +375,11 @@ def test_an_architecture_walking_data_model_and_serving_lays_out_the_pipeline(
         ("Главная метрика — конверсия, гардрейлы — задержка и жалобы.", 1),
         ("We should think about speed, because the load is probably high.", 0),
         ("Нужно подумать про скорость, потому что нагрузка, наверное, большая.", 0),
+        ("It would be nice to run an A/B test, so that we know the model helps.", 0),
+        ("Хорошо бы провести A/B-тест, чтобы убедиться, что модель помогает.", 0),
     ],
 )
-def test_consequences_and_guardrails_are_reasons_and_a_guess_is_none(
+def test_consequences_and_guardrails_are_reasons_and_a_guess_or_a_wish_is_none(
     sentence: str, reasons: int
 ) -> None:
     [parsed] = split_sentences(sentence)

@@ -9,6 +9,8 @@ and one that hedges ("probably") gives no reasons.
 Scores grow with coverage, reasons and ties to the scenario; adding text never lowers them.
 A section says more than a name only once its blocks hold a few sentences' worth of words; the
 reasons and figures of those blocks count for it, but only from sentences that touch the design.
+The architecture says more than a name only where a block moves data between named parts (stores,
+queues, jobs, services): pipeline talk that names only its stages stays a name.
 """
 
 import json
@@ -67,13 +69,14 @@ REASON_TERMS = Terms(
         "защитн* метрик*",
     ]
 )
-# A sentence that hedges ("probably", "наверное") guesses instead of arguing: its "because" rests
-# on nothing the candidate knows, so it gives no reason.
+# A sentence that hedges ("probably", "наверное") or only wishes ("it would be nice", "хорошо бы")
+# guesses instead of arguing: its "because" rests on nothing the candidate knows, so it gives no
+# reason.
 HEDGES = Terms(
     [
-        "probably", "maybe", "perhaps", "i guess", "something", "somehow",
-        "наверное", "наверно", "скорее всего", "что-нибудь", "как-нибудь", "какой-нибудь",
-        "какая-нибудь", "какие-нибудь", "какую-нибудь",
+        "probably", "maybe", "perhaps", "i guess", "something", "somehow", "would be nice",
+        "would be good", "наверное", "наверно", "скорее всего", "что-нибудь", "как-нибудь",
+        "какой-нибудь", "какая-нибудь", "какие-нибудь", "какую-нибудь", "хорошо бы", "неплохо бы",
     ]
 )  # fmt: skip
 # Words addressed to whoever grades, not to the design problem: such a sentence is an attempt to
@@ -119,9 +122,38 @@ CONNECTING_SECTION: SectionId = "architecture"
 ARGUED = 0.75
 """Reasons per checkpoint that make a fully covered section argued throughout."""
 FLOW_CHECKPOINT = (CONNECTING_SECTION, "architecture.pipeline")
-"""A chain of arrows (a -> b -> c) lays out the pipeline, whatever its boxes are called."""
-PIPELINE_STAGES: frozenset[SectionId] = frozenset({"data", "model", "serving"})
-"""An architecture block that touches all of these walks the pipeline end to end."""
+"""A chain of arrows (a -> b -> c), or a block that wires named parts together, lays out the
+pipeline, whatever its boxes are called."""
+# Named parts of a running system. "Data, then the model, then serving" names the pipeline's
+# stages; saying what stores, moves and serves them is what makes an architecture concrete.
+COMPONENTS = Terms(
+    [
+        "feature store", "warehouse*", "data lake", "storage", "bucket*", "queue*", "broker*",
+        "kafka", "flink", "spark", "airflow", "event stream", "registry", "mlflow", "feast",
+        "index", "faiss", "hnsw", "cache*", "redis", "key-value", "database*", "postgres*",
+        "clickhouse", "bigquery", "elasticsearch", "table*", "snapshot*", "job*", "service*",
+        "microservice*", "api", "endpoint*", "gateway", "backend", "crm", "dashboard*", "s3",
+        "hdfs", "trie",
+        "хранилищ*", "витрин*", "озер* данных", "бакет*", "очеред*", "брокер*", "реестр*",
+        "индекс*", "кеш*", "кэш*", "база", "бд", "таблиц*", "снапшот*", "джоб*", "задани*",
+        "сервис*", "микросервис*", "бэкенд*", "дашборд*", "эндпоинт*",
+    ]
+)  # fmt: skip
+# Words that move data from one part to another ("writes to", "reads from", "выгружаем в").
+FLOWS = Terms(
+    [
+        "into", "from", "through", "via", "write*", "written", "read*", "send*", "sent",
+        "return*", "load*", "upload*", "call*", "pull*", "push*", "land*", "feed*", "fed",
+        "export*", "ingest*", "emit*", "stream*", "publish*", "consum*", "fetch*", "look* up",
+        "stored in", "goes to", "back to",
+        "пиш*", "запис*", "чита*", "отправ*", "отда*", "переда*", "возвращ*", "загруж*",
+        "загруз*", "выгруж*", "выгруз*", "клад*", "складыва*", "берет", "забира*", "попада*",
+        "приход*", "поступа*", "уход*", "идут в", "лежат в", "хранятся в", "публику*",
+        "достает", "из", "через",
+    ]
+)  # fmt: skip
+WIRED_COMPONENTS = 2
+"""A block that moves data between at least this many named parts says how the system connects."""
 _TAG = re.compile(r"</?[a-z_]+[^>]*>", re.IGNORECASE)
 _NUMBER = re.compile(r"\d")
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
@@ -319,18 +351,25 @@ def _is_bare_list(sentence: str, least: int) -> bool:
     return short / len(parts) >= 0.75 and not REASON_TERMS.find(sentence)
 
 
-def score_section(coverage: float, reasons: int, ties: int, checkpoints: int) -> int:
+def score_section(
+    coverage: float, reasons: int, ties: int, checkpoints: int, *, wired: bool | None = None
+) -> int:
     """The DESIGN.md scale, for a developed section, from coverage (0..1), reasons and ties.
 
     A 4 is thorough, argued and tied to the scenario: either the scenario's facts are quoted
     (ties count its points and figures), or every checkpoint is covered with a reason for most.
+    `wired` is given for the architecture alone: whether it connects named parts of the system.
+    Stages with no part named ("data, then the model, then serving") are only named, whatever
+    reasons come with them; connected parts say more than a name even with no reason.
     """
+    if wired is False:
+        return 1
     quoted = coverage >= 0.6 and reasons >= 2 and ties >= 3
     argued = coverage >= 1.0 and reasons >= ARGUED * checkpoints and ties >= 1
     if quoted or argued:
         return 4
-    if not reasons and not ties:
-        return 1  # key points named, but not one reason, figure or tie to the scenario
+    if not reasons and not ties and not wired:
+        return 1  # key points named, but not one reason, figure, tie or connected part
     # Argued twice, argued once and tied twice to the scenario's facts, or tied throughout.
     backed = reasons >= 2 or (reasons >= 1 and ties >= 2) or ties >= 4
     if coverage >= COMPLETE or (coverage >= 0.4 and backed):
@@ -359,26 +398,45 @@ def _has_flow(rubric: RubricBlock) -> bool:
     return flow is not None and flow_id in {c.id for c in flow.checkpoints}
 
 
-def _laid_out_pipelines(
-    sentences: list[Sentence], hits: list[dict[SectionId, set[str]]], rubric: RubricBlock
-) -> list[dict[SectionId, set[str]]]:
-    """Hits plus the pipeline checkpoint in architecture blocks that pass through every stage.
+def _components(sentence: Sentence) -> set[str]:
+    return set(COMPONENTS.find(sentence.text)) if sentence.content else set()
 
-    A block declared as the architecture that touches data, model and serving describes the path
-    from one to the next, so its sentences on those stages lay out the pipeline, whatever words
-    they use for it. A block only gains stages as it grows, so more text never takes this away.
+
+def _moves_data(sentence: Sentence) -> bool:
+    return bool(FLOWS.find(sentence.text) or _ARROW.search(sentence.text))
+
+
+def _wired_blocks(sentences: list[Sentence]) -> set[int]:
+    """Blocks that move data between named parts: they say how the system is put together.
+
+    Parts and moves add up across a block, a chain of arrows among them ("logs -> Kafka ->
+    feature store"): alone it only names the parts, but a block that also explains them draws
+    its system. A block only gains parts as it grows, so more text never unwires one.
     """
+    parts: dict[int, set[str]] = {}
+    moving: set[int] = set()
+    for s in sentences:
+        found = set() if s.heading else set(COMPONENTS.find(s.text))
+        if found:
+            parts.setdefault(s.block, set()).update(found)
+            if _moves_data(s):
+                moving.add(s.block)
+    return {b for b in moving if len(parts[b]) >= WIRED_COMPONENTS}
+
+
+def _wired_pipelines(
+    sentences: list[Sentence],
+    hits: list[dict[SectionId, set[str]]],
+    rubric: RubricBlock,
+    wired: set[int],
+) -> list[dict[SectionId, set[str]]]:
+    """Hits plus the pipeline checkpoint for the sentences on named parts of a wired block."""
     flow_section, flow_id = FLOW_CHECKPOINT
     if not _has_flow(rubric):
         return hits
-    stages: dict[int, set[SectionId]] = {}
-    for s, h in zip(sentences, hits, strict=True):
-        if s.content and s.declared == flow_section:
-            stages.setdefault(s.block, set()).update(PIPELINE_STAGES.intersection(h))
-    through = {b for b, touched in stages.items() if touched == PIPELINE_STAGES}
     return [
         {**h, flow_section: h.get(flow_section, set()) | {flow_id}}
-        if s.block in through and s.content and PIPELINE_STAGES.intersection(h)
+        if s.block in wired and _components(s)
         else h
         for s, h in zip(sentences, hits, strict=True)
     ]
@@ -403,7 +461,9 @@ def _about(sentence: Sentence, hits: dict[SectionId, set[str]]) -> dict[SectionI
 
 def grade(answer: str, rubric: RubricBlock, disclosed: DisclosedBlock) -> dict[str, object]:
     sentences = split_sentences(answer)
-    raw = _laid_out_pipelines(sentences, [_checkpoint_hits(s, rubric) for s in sentences], rubric)
+    wired = _wired_blocks(sentences)
+    hits = [_checkpoint_hits(s, rubric) for s in sentences]
+    raw = _wired_pipelines(sentences, hits, rubric, wired)
     about = [_about(s, h) for s, h in zip(sentences, raw, strict=True)]
     on_topic = [s for s, h in zip(sentences, raw, strict=True) if h]
     block_words: dict[int, int] = {}
@@ -439,7 +499,10 @@ def grade(answer: str, rubric: RubricBlock, disclosed: DisclosedBlock) -> dict[s
             support = [s for s in on_topic if s.block in blocks]
             reasons = sum(s.reasons for s in support)
             figures = sum(s.numbers for s in support)
-            score = score_section(coverage, reasons, len(ties) + figures, len(cues.checkpoints))
+            connects = bool(blocks & wired) if section_id == CONNECTING_SECTION else None
+            score = score_section(
+                coverage, reasons, len(ties) + figures, len(cues.checkpoints), wired=connects
+            )
         best = sorted(evidence, key=lambda s: -s.reasons)[:3]
         sections.append(
             {
