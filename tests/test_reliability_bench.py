@@ -36,12 +36,14 @@ def test_verdicts_miss_above_the_target_or_when_not_measured() -> None:
         "turn_ms_p95": 20.0,
         "grade_ms_p95": 100.1,
         "index_build_s": None,
+        "topic_model_train_s": 4.9,
         "token_ratio": 0.1,
     }
     assert verdicts(results) == {
         "turn_ms_p95": "PASS",
         "grade_ms_p95": "MISS",
         "index_build_s": "MISS",
+        "topic_model_train_s": "PASS",
         "token_ratio": "PASS",
     }
 
