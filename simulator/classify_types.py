@@ -19,8 +19,8 @@ class FactCue(BaseModel):
     terms: list[str] = Field(default_factory=list)
     """Cue terms of this fact alone, on top of its topic's cues."""
     text_words: list[str] = Field(default_factory=list)
-    """Words of the fact's own text that no other fact of the scenario shares: a weak cue, used
-    only when no topic or fact cue matches (a question in words the cue lists never foresaw)."""
+    """Words of the fact's own text that no other fact of the scenario shares: one input of the
+    topic model, for questions in words the cue lists never foresaw."""
 
 
 class FactsBlock(BaseModel):
