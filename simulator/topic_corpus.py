@@ -13,12 +13,12 @@ import threading
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from simulator.classify_types import FactsBlock
 from simulator.errors import KnowledgeError
 from simulator.interview_cues import InterviewCues, compile_cues
-from simulator.knowledge import KnowledgeBase, load_knowledge
+from simulator.knowledge import KnowledgeBase, Strict, load_knowledge
 from simulator.sections import Lang
 from simulator.settings import PROJECT_ROOT
 from simulator.topic_model import LabelledQuestion, TopicModel, fit
@@ -26,7 +26,7 @@ from simulator.topic_model import LabelledQuestion, TopicModel, fit
 CORPUS_DIR = PROJECT_ROOT / "knowledge" / "clarify"
 
 
-class _Line(BaseModel):
+class _Line(Strict):
     scenario: str | None
     lang: Lang
     question: str
