@@ -90,6 +90,8 @@ def kb() -> KnowledgeBase:
          "unknown scenario 'nope'"),
         ('{"scenario": null, "lang": "de", "question": "q?", "topic": null}',
          "not a labelled question"),
+        ('{"scenario": null, "lang": "en", "question": "q?", "topic": null, "topics": []}',
+         "not a labelled question"),
     ],
 )  # fmt: skip
 def test_a_bad_corpus_line_names_its_file_and_line(
