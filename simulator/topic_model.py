@@ -24,6 +24,8 @@ from simulator.textnorm import compiled_terms, stem, words
 STEPS = 300
 LEARNING_RATE = 0.1
 L2 = 3e-4
+NGRAM = 4
+NGRAM_WEIGHT = 0.6
 LIKELIEST_MIN = 0.35
 """The likeliest topic is asked about from this probability on: each binary classifier under-rates
 a topic worded in a way it has seen little, while a clarifying question that names no topic at all
@@ -31,7 +33,7 @@ is rare."""
 PART_MIN = 0.6
 """A separate question in the same message ("What latency? How often do we retrain?") gets its own
 likeliest topic from this on."""
-ALSO_MIN = 0.8
+ALSO_MIN = 0.9
 """Any other topic must be near-certain: a question about one thing often borrows a word of another
 or adds an aside ("where do labels come from, and how many get reviewed a day?" asks about
 labels)."""
@@ -50,10 +52,17 @@ class LabelledQuestion:
 
 def word_features(text: str) -> dict[str, float]:
     """Stems and neighbouring stem pairs, with the sentence's start and end as pseudo-words (so
-    "how many" at the start differs from "how many" later)."""
-    stems = [stem(w) for w in words(text)]
+    "how many" at the start differs from "how many" later), and the letter 4-grams of longer
+    words, weaker: they carry a word the corpus never had in that form ("протухают", "moderator-
+    labelled") to the ones it shares letters with."""
+    tokens = words(text)
+    stems = [stem(w) for w in tokens]
     out = {f"w:{s}": 1.0 for s in stems}
     out.update({f"b:{a}_{b}": 1.0 for a, b in zip(["^", *stems], [*stems, "$"], strict=True)})
+    for token in (t for t in tokens if len(t) > NGRAM):
+        out.update(
+            {f"c:{token[i : i + NGRAM]}": NGRAM_WEIGHT for i in range(len(token) - NGRAM + 1)}
+        )
     return out
 
 
