@@ -104,7 +104,7 @@ class Terms:
         return isinstance(text, str) and bool(self.find(text))
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=1024)
 def compiled_terms(terms: tuple[str, ...]) -> Terms:
     """Compiled once per distinct list: the same cue lists arrive with every message."""
     return Terms(terms)

@@ -16,12 +16,11 @@ queues, jobs, services): pipeline talk that names only its stages stays a name.
 import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from pydantic import BaseModel
 
 from simulator.sections import SECTION_IDS, SectionId
-from simulator.textnorm import STOP_WORDS, Terms, words
+from simulator.textnorm import STOP_WORDS, Terms, compiled_terms, words
 
 REASON_TERMS = Terms(
     [
@@ -206,11 +205,6 @@ class Sentence:
     """A heading names a section without saying anything about it: it earns nothing."""
 
 
-@lru_cache(maxsize=1024)
-def _terms(terms: tuple[str, ...]) -> Terms:
-    return Terms(terms)
-
-
 def split_sentences(answer: str) -> list[Sentence]:
     """Sentences of the answer, verbatim, each marked as content or a mere naming.
 
@@ -383,7 +377,8 @@ def _checkpoint_hits(sentence: Sentence, rubric: RubricBlock) -> dict[SectionId,
     """Every checkpoint the sentence's words (or its chain of arrows) point at, by section."""
     hits: dict[SectionId, set[str]] = {}
     for section_id, cues in rubric.sections.items():
-        found = {c.id for c in cues.checkpoints if _terms(tuple(c.terms)).find(sentence.text)}
+        text = sentence.text
+        found = {c.id for c in cues.checkpoints if compiled_terms(tuple(c.terms)).find(text)}
         if found:
             hits[section_id] = found
     if len(_ARROW.findall(sentence.text)) >= 2 and _has_flow(rubric):
@@ -485,7 +480,7 @@ def grade(answer: str, rubric: RubricBlock, disclosed: DisclosedBlock) -> dict[s
             p.id
             for p in cues.points
             for s in sentences
-            if s.content and _terms(tuple(p.terms)).find(s.text)
+            if s.content and compiled_terms(tuple(p.terms)).find(s.text)
         }
         total = sum(c.weight for c in cues.checkpoints) or 1.0
         coverage = sum(c.weight for c in cues.checkpoints if c.id in covered) / total
