@@ -143,7 +143,15 @@ def fit(examples: Sequence[LabelledQuestion], topics: Sequence[str]) -> TopicMod
             cols.append(vocabulary.setdefault(name, len(vocabulary)))
             vals.append(value)
     n, d, k = len(examples), len(vocabulary), len(topics)
-    r, c, v = np.array(rows), np.array(cols), np.array(vals, dtype=np.float64)
+    r, c, v = np.array(rows), np.array(cols), np.array(vals, dtype=np.float64)[:, None]
+    # Sums over a question's features and over a feature's questions, as sums of runs of sorted
+    # entries: every question has a feature (its "^_$" pair at least) and every feature a question.
+    row_starts = np.flatnonzero(np.diff(r, prepend=-1))
+    by_feature = np.argsort(c, kind="stable")
+    feature_starts = np.flatnonzero(np.diff(c[by_feature], prepend=-1))
+    r_by_feature, v_by_feature = r[by_feature], v[by_feature]
+    entries = np.empty((len(r), k))
+    """Reused every step: a fresh array this size costs more to allocate than to fill."""
     cues = np.stack([cue_features(ex.text, ex.block, topics) for ex in examples])
     labels = np.array([[t in ex.topics for t in topics] for ex in examples], dtype=np.float64)
 
@@ -152,14 +160,12 @@ def fit(examples: Sequence[LabelledQuestion], topics: Sequence[str]) -> TopicMod
     squares = [np.zeros_like(p) for p in params]
     for step in range(1, STEPS + 1):
         weights, bias, cue_weights = params
-        contrib = v[:, None] * weights[c]
-        per_row = [np.bincount(r, contrib[:, j], minlength=n) for j in range(k)]
-        logits = np.stack(per_row, axis=1) + bias + cues @ cue_weights
+        np.multiply(np.take(weights, c, axis=0, out=entries), v, out=entries)
+        logits = np.add.reduceat(entries, row_starts, axis=0) + bias + cues @ cue_weights
         error = (1.0 / (1.0 + np.exp(-logits)) - labels) / n
-        spread = v[:, None] * error[r]
+        np.multiply(np.take(error, r_by_feature, axis=0, out=entries), v_by_feature, out=entries)
         grads = [
-            np.stack([np.bincount(c, spread[:, j], minlength=d) for j in range(k)], axis=1)
-            + L2 * weights,
+            np.add.reduceat(entries, feature_starts, axis=0) + L2 * weights,
             error.sum(axis=0),
             np.einsum("nk,nkf->f", error, cues) + L2 * cue_weights,
         ]
