@@ -84,7 +84,7 @@ _TRAINING = threading.Lock()
 
 
 def trained_model() -> TopicModel:
-    """The topic model, trained once per process from the project's corpus (about three seconds);
+    """The topic model, trained once per process from the project's corpus (about four seconds);
     a caller that arrives while it trains waits for that run instead of starting another."""
     with _TRAINING:
         return _train()

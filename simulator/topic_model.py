@@ -5,6 +5,10 @@ learns from labelled questions (`knowledge/clarify/`) which words, word pairs an
 each topic. Its inputs are the question's words and the cues the interviewer already sends in the
 `<facts>` block, so it needs nothing the classifier does not see.
 
+Its probabilities are blended with the votes of the labelled questions nearest to the question
+(`simulator/topic_neighbours.py`): those recognise a fresh question worded like a few known ones
+as a whole, where single words weigh little.
+
 One binary classifier per topic (a question may ask about two topics at once); the cue features
 share one weight across topics ("a cue of this topic matched"), so a cue that never appears in the
 training questions still counts. Training is full-batch Adam from zero for a fixed number of steps:
@@ -20,17 +24,22 @@ from numpy.typing import NDArray
 
 from simulator.classify_types import FactsBlock
 from simulator.textnorm import compiled_terms, stem, words
+from simulator.topic_neighbours import Neighbours, index_neighbours
 
 STEPS = 300
 LEARNING_RATE = 0.1
 L2 = 3e-4
+NEIGHBOURS = 5
+NEIGHBOUR_SHARE = 0.5
+"""A topic's probability is this share of the nearest questions' vote plus the rest of the
+linear model's (`simulator/topic_neighbours.py`)."""
 NGRAM = 4
 NGRAM_WEIGHT = 0.6
 LIKELIEST_MIN = 0.35
 """The likeliest topic is asked about from this probability on: each binary classifier under-rates
 a topic worded in a way it has seen little, while a clarifying question that names no topic at all
 is rare."""
-PART_MIN = 0.6
+PART_MIN = 0.5
 """A separate question in the same message ("What latency? How often do we retrain?") gets its own
 likeliest topic from this on."""
 ALSO_MIN = 0.9
@@ -98,15 +107,20 @@ class TopicModel:
     """(vocabulary, topics)"""
     bias: Floats
     cue_weights: Floats
+    neighbours: Neighbours
 
     def probabilities(self, text: str, block: FactsBlock) -> dict[str, float]:
+        features = word_features(text)
         row = np.zeros(len(self.topics))
-        for name, value in word_features(text).items():
+        for name, value in features.items():
             index = self.vocabulary.get(name)
             if index is not None:
                 row += value * self.weights[index]
         logits = row + self.bias + cue_features(text, block, self.topics) @ self.cue_weights
-        return dict(zip(self.topics, (1.0 / (1.0 + np.exp(-logits))).tolist(), strict=True))
+        linear = 1.0 / (1.0 + np.exp(-logits))
+        votes = self.neighbours.votes(features, NEIGHBOURS)
+        blended = (1 - NEIGHBOUR_SHARE) * linear + NEIGHBOUR_SHARE * votes
+        return dict(zip(self.topics, blended.tolist(), strict=True))
 
     def asked(
         self, parts: Sequence[str], block: FactsBlock, *, least: float = LIKELIEST_MIN
@@ -133,25 +147,27 @@ class TopicModel:
 
 def fit(examples: Sequence[LabelledQuestion], topics: Sequence[str]) -> TopicModel:
     """Train on labelled questions; `topics` fixes the output order."""
+    features = [word_features(ex.text) for ex in examples]
     vocabulary: dict[str, int] = {}
     rows: list[int] = []
     cols: list[int] = []
     vals: list[float] = []
-    for i, ex in enumerate(examples):
-        for name, value in word_features(ex.text).items():
+    for i, row in enumerate(features):
+        for name, value in row.items():
             rows.append(i)
             cols.append(vocabulary.setdefault(name, len(vocabulary)))
             vals.append(value)
     n, d, k = len(examples), len(vocabulary), len(topics)
-    r, c, v = np.array(rows), np.array(cols), np.array(vals, dtype=np.float64)[:, None]
+    r, c, v = np.array(rows), np.array(cols), np.array(vals, dtype=np.float32)[:, None]
     # Sums over a question's features and over a feature's questions, as sums of runs of sorted
     # entries: every question has a feature (its "^_$" pair at least) and every feature a question.
     row_starts = np.flatnonzero(np.diff(r, prepend=-1))
     by_feature = np.argsort(c, kind="stable")
     feature_starts = np.flatnonzero(np.diff(c[by_feature], prepend=-1))
     r_by_feature, v_by_feature = r[by_feature], v[by_feature]
-    entries = np.empty((len(r), k))
-    """Reused every step: a fresh array this size costs more to allocate than to fill."""
+    entries = np.empty((len(r), k), dtype=np.float32)
+    """Reused every step: a fresh array this size costs more to allocate than to fill. Single
+    precision halves the memory these per-entry products move, which is most of a step's time."""
     cues = np.stack([cue_features(ex.text, ex.block, topics) for ex in examples])
     labels = np.array([[t in ex.topics for t in topics] for ex in examples], dtype=np.float64)
 
@@ -160,10 +176,14 @@ def fit(examples: Sequence[LabelledQuestion], topics: Sequence[str]) -> TopicMod
     squares = [np.zeros_like(p) for p in params]
     for step in range(1, STEPS + 1):
         weights, bias, cue_weights = params
-        np.multiply(np.take(weights, c, axis=0, out=entries), v, out=entries)
+        np.multiply(np.take(weights.astype(np.float32), c, axis=0, out=entries), v, out=entries)
         logits = np.add.reduceat(entries, row_starts, axis=0) + bias + cues @ cue_weights
         error = (1.0 / (1.0 + np.exp(-logits)) - labels) / n
-        np.multiply(np.take(error, r_by_feature, axis=0, out=entries), v_by_feature, out=entries)
+        np.multiply(
+            np.take(error.astype(np.float32), r_by_feature, axis=0, out=entries),
+            v_by_feature,
+            out=entries,
+        )
         grads = [
             np.add.reduceat(entries, feature_starts, axis=0) + L2 * weights,
             error.sum(axis=0),
@@ -175,4 +195,5 @@ def fit(examples: Sequence[LabelledQuestion], topics: Sequence[str]) -> TopicMod
             s *= 0.999
             s += 0.001 * g * g
             p -= LEARNING_RATE * (m / (1 - 0.9**step)) / (np.sqrt(s / (1 - 0.999**step)) + 1e-8)
-    return TopicModel(tuple(topics), vocabulary, params[0], params[1], params[2])
+    neighbours = index_neighbours(features, labels)
+    return TopicModel(tuple(topics), vocabulary, params[0], params[1], params[2], neighbours)
