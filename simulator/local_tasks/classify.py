@@ -75,6 +75,14 @@ HINT = Terms(
         "подсказк* пожалуйста", "помоги*", "помощь", "застрял*", "намекн*",
     ]
 )  # fmt: skip
+# "Подскажите, сколько у нас данных?" is how Russian speakers ask a question politely, not a request
+# for a hint: the lead-in is read past when a question about the task follows it.
+_POLITE_LEAD = re.compile(
+    r"\b(?:не\s+)?подскаж\w*\s*,?\s*(?:пожалуйста\s*,?\s*)?(?=(?:сколько|какой|какая|какое|"
+    r"какие|каков\w*|как\s+(?:часто|быстро|долго|много)|где|куда|откуда|когда|кто|насколько|"
+    r"за\s+сколько|есть\s+ли|можно\s+ли|нужно\s+ли)\b)",
+    re.IGNORECASE,
+)
 SOLUTION_REQUEST = Terms(
     [
         "what model should", "which model should", "which model would you", "what model would you",
@@ -101,8 +109,9 @@ INJECTION = Terms(
 )  # fmt: skip
 # A question asking two things: "what's the peak QPS, and how much of the latency budget...".
 _CLAUSE_BREAK = re.compile(
-    r",\s*(?:and|or|и|а|или)\s+|\s+(?:and|и|а)\s+(?=(?:how|what|where|which|when|сколько|как|"
-    r"какой|какая|какие|каков\w*|где|когда|за сколько)\b)",
+    r",\s*(?:and|or|и|а|или)\s+|\s+(?:and|и|а)\s+(?=(?:how|what|where|which|when|who|why|whether|"
+    r"сколько|как|какой|какая|какие|каков\w*|где|когда|куда|откуда|кто|зачем|почему|насколько|"
+    r"за сколько)\b)",
     re.IGNORECASE,
 )
 
@@ -165,7 +174,7 @@ def classify(message: str, facts: FactsBlock, section: SectionBlock) -> MessageA
     questions = [s for s in sentences if _is_question(s)]
     touched = _sections_touched(message, section)
     wants_solution = message in SOLUTION_REQUEST or message in INJECTION
-    asks_for_help = wants_solution or message in HINT
+    asks_for_help = wants_solution or _POLITE_LEAD.sub("", message) in HINT
     fact_ids = _facts_asked(questions, facts, asks_for_help=asks_for_help)
 
     def result(kind: MessageKind, ids: list[str] | None = None) -> MessageAnalysis:
