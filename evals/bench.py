@@ -35,8 +35,8 @@ from simulator.session import InterviewSession
 from simulator.settings import PROJECT_ROOT, Settings, load_settings
 from simulator.store import open_store
 from simulator.tokens import count_tokens
-from simulator.topic_corpus import load_corpus
-from simulator.topic_model import fit
+from simulator.topic_corpus import model_sources, train_model
+from simulator.topic_model_cache import cached_model
 
 LANG: Lang = "en"
 INTERVIEW_RUNS = 3
@@ -58,7 +58,8 @@ TARGETS: dict[str, float] = {
     "turn_ms_p95": 20.0,
     "grade_ms_p95": 100.0,
     "index_build_s": 2.0,
-    "topic_model_train_s": 5.0,
+    "topic_model_train_s": 15.0,
+    "topic_model_load_s": 1.0,
     "token_ratio": 0.4,
 }
 """Upper bounds the benchmark reports against."""
@@ -211,11 +212,16 @@ def measure_app_start() -> tuple[float | None, str | None]:
     return seconds, (f"the app raised: {failed[0]}" if failed else None)
 
 
-def measure_topic_model_training(kb: KnowledgeBase) -> float:
-    """One training run of the interviewer's topic model, as a local interview's opening pays."""
-    started = time.perf_counter()
-    fit(load_corpus(kb), sorted(kb.topics))
-    return round(time.perf_counter() - started, 3)
+def measure_topic_model() -> tuple[float, float]:
+    """The interviewer's topic model: the first run after a change trains and stores it (in the
+    background of a local interview's opening); every later process reads it from the cache."""
+    with tempfile.TemporaryDirectory(prefix="sim-bench-model-") as folder:
+        timings = []
+        for _ in range(2):
+            started = time.perf_counter()
+            cached_model(model_sources(), train_model, Path(folder))
+            timings.append(round(time.perf_counter() - started, 3))
+    return timings[0], timings[1]
 
 
 def peak_rss_mb() -> float:
@@ -229,7 +235,7 @@ def collect() -> dict[str, Any]:
         settings = load_settings(data_dir=Path(tmp), lang=LANG, model="local")
         kb = load_knowledge(settings.knowledge_dir)
         index_build_s = measure_index_build(settings, kb)
-        topic_model_s = measure_topic_model_training(kb)
+        topic_model_s, topic_model_load_s = measure_topic_model()
         retriever = open_retriever(settings, kb)
         interviews = measure_interviews(settings, kb, retriever)
         session = interviews.pop("_session")
@@ -242,6 +248,7 @@ def collect() -> dict[str, Any]:
         "grade_ms_p95": grade_ms,
         "index_build_s": index_build_s,
         "topic_model_train_s": topic_model_s,
+        "topic_model_load_s": topic_model_load_s,
         "search_ms_p95": search_ms,
         "app_start_s": app_s,
         "peak_rss_mb": peak_rss_mb(),
@@ -273,6 +280,7 @@ UNITS = {
     "grade_ms_p95": "ms",
     "index_build_s": "s",
     "topic_model_train_s": "s",
+    "topic_model_load_s": "s",
     "search_ms_p95": "ms",
     "app_start_s": "s",
     "peak_rss_mb": "MB",

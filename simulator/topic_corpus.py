@@ -22,6 +22,7 @@ from simulator.knowledge import KnowledgeBase, Strict, load_knowledge
 from simulator.sections import Lang
 from simulator.settings import PROJECT_ROOT
 from simulator.topic_model import LabelledQuestion, TopicModel, fit
+from simulator.topic_model_cache import cached_model
 
 CORPUS_DIR = PROJECT_ROOT / "knowledge" / "clarify"
 
@@ -84,8 +85,9 @@ _TRAINING = threading.Lock()
 
 
 def trained_model() -> TopicModel:
-    """The topic model, trained once per process from the project's corpus (about four seconds);
-    a caller that arrives while it trains waits for that run instead of starting another."""
+    """The topic model of the project's corpus: read from the disk cache, or trained (several
+    seconds) and stored there; a caller that arrives while it loads waits for that run instead of
+    starting another."""
     with _TRAINING:
         return _train()
 
@@ -97,5 +99,18 @@ def warm_up() -> None:
 
 @lru_cache(maxsize=1)
 def _train() -> TopicModel:
+    return cached_model(model_sources(), train_model)
+
+
+def train_model() -> TopicModel:
+    """Train the topic model from the project's corpus (several seconds)."""
     kb = load_knowledge(PROJECT_ROOT / "knowledge")
     return fit(load_corpus(kb), sorted(kb.topics))
+
+
+def model_sources() -> list[Path]:
+    """Every file the trained model depends on: the knowledge base and the simulator's code."""
+    roots = (PROJECT_ROOT / "knowledge", PROJECT_ROOT / "simulator")
+    return [
+        p for root in roots for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+    ]

@@ -15,9 +15,10 @@ training questions still counts. Training is full-batch Adam from zero for a fix
 the same corpus always gives the same model.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from math import log1p
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -121,6 +122,31 @@ class TopicModel:
         votes = self.neighbours.votes(features, NEIGHBOURS)
         blended = (1 - NEIGHBOUR_SHARE) * linear + NEIGHBOUR_SHARE * votes
         return dict(zip(self.topics, blended.tolist(), strict=True))
+
+    def arrays(self) -> dict[str, NDArray[Any]]:
+        """The model as named plain arrays, which `from_arrays` reads back: the disk cache keeps
+        them without pickles."""
+        own = {
+            "topics": np.array(self.topics, dtype=str),
+            "vocabulary": np.array(list(self.vocabulary), dtype=str),
+            "weights": self.weights,
+            "bias": self.bias,
+            "cue_weights": self.cue_weights,
+        }
+        return own | {f"neighbours.{k}": v for k, v in self.neighbours.arrays().items()}
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, NDArray[Any]]) -> "TopicModel":
+        prefix = "neighbours."
+        neighbours = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+        return cls(
+            tuple(str(t) for t in arrays["topics"].tolist()),
+            {str(name): i for i, name in enumerate(arrays["vocabulary"].tolist())},
+            arrays["weights"],
+            arrays["bias"],
+            arrays["cue_weights"],
+            Neighbours.from_arrays(neighbours),
+        )
 
     def asked(
         self, parts: Sequence[str], block: FactsBlock, *, least: float = LIKELIEST_MIN

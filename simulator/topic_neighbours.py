@@ -8,7 +8,8 @@ of the closest questions votes for its topics in proportion to how close it is.
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from math import log, sqrt
+from math import sqrt
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,20 +20,26 @@ Indices = NDArray[np.int64]
 
 @dataclass(frozen=True)
 class Neighbours:
-    idf: dict[str, float]
-    postings: dict[str, tuple[Indices, Floats]]
-    """Per feature: the questions that have it and its weight in each one's unit vector."""
+    features: dict[str, int]
+    idf: Floats
+    starts: Indices
+    """Feature i's entries are rows[starts[i]:starts[i + 1]] and the same slice of `values`."""
+    rows: Indices
+    """The questions that have each feature."""
+    values: Floats
+    """The feature's weight in each of those questions' unit vectors."""
     labels: Floats
     """(questions, topics): 1 where a question asks about a topic."""
 
     def votes(self, features: Mapping[str, float], count: int) -> Floats:
         """Per topic, the share of the `count` nearest questions' similarity that votes for it
         (all zeros when no labelled question shares a feature)."""
-        query = _unit({f: w * self.idf[f] for f, w in features.items() if f in self.idf})
+        known = {self.features[f]: w for f, w in features.items() if f in self.features}
+        query = _unit({i: w * self.idf[i] for i, w in known.items()})
         similarity = np.zeros(len(self.labels))
         for feature, weight in query.items():
-            rows, values = self.postings[feature]
-            similarity[rows] += weight * values
+            entries = slice(self.starts[feature], self.starts[feature + 1])
+            similarity[self.rows[entries]] += weight * self.values[entries]
         nearest = np.argsort(-similarity, kind="stable")[:count]
         nearest = nearest[similarity[nearest] > 0]
         if not len(nearest):
@@ -40,27 +47,52 @@ class Neighbours:
         closeness = similarity[nearest]
         return closeness @ self.labels[nearest] / closeness.sum()
 
+    def arrays(self) -> dict[str, NDArray[Any]]:
+        """The index as plain arrays (features in index order), for `from_arrays`."""
+        return {
+            "features": np.array(list(self.features), dtype=str),
+            "idf": self.idf,
+            "starts": self.starts,
+            "rows": self.rows,
+            "values": self.values,
+            "labels": self.labels,
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, NDArray[Any]]) -> "Neighbours":
+        names = {str(name): i for i, name in enumerate(arrays["features"].tolist())}
+        return cls(
+            names,
+            arrays["idf"],
+            arrays["starts"],
+            arrays["rows"],
+            arrays["values"],
+            arrays["labels"],
+        )
+
 
 def index_neighbours(features: Sequence[Mapping[str, float]], labels: Floats) -> Neighbours:
     """Index the labelled questions' features (one mapping per row of `labels`)."""
-    frequency: dict[str, int] = {}
+    names: dict[str, int] = {}
+    frequency: list[int] = []
     for row in features:
         for name in row:
-            frequency[name] = frequency.get(name, 0) + 1
-    idf = {name: log(len(features) / n) for name, n in frequency.items()}
-    entries: dict[str, tuple[list[int], list[float]]] = {}
-    for index, row in enumerate(features):
-        for name, weight in _unit({f: w * idf[f] for f, w in row.items()}).items():
-            rows, values = entries.setdefault(name, ([], []))
-            rows.append(index)
-            values.append(weight)
-    postings = {
-        name: (np.array(rows, dtype=np.int64), np.array(values, dtype=np.float64))
-        for name, (rows, values) in entries.items()
-    }
-    return Neighbours(idf, postings, labels)
+            index = names.setdefault(name, len(names))
+            if index == len(frequency):
+                frequency.append(0)
+            frequency[index] += 1
+    idf = np.log(len(features) / np.array(frequency, dtype=np.float64))
+    entries: list[list[tuple[int, float]]] = [[] for _ in names]
+    for question, row in enumerate(features):
+        vector = _unit({names[f]: w * idf[names[f]] for f, w in row.items()})
+        for feature, weight in vector.items():
+            entries[feature].append((question, weight))
+    starts = np.cumsum([0, *(len(e) for e in entries)], dtype=np.int64)
+    rows = np.array([q for e in entries for q, _ in e], dtype=np.int64)
+    values = np.array([w for e in entries for _, w in e], dtype=np.float64)
+    return Neighbours(names, idf, starts, rows, values, labels)
 
 
-def _unit(vector: dict[str, float]) -> dict[str, float]:
+def _unit(vector: dict[int, float]) -> dict[int, float]:
     norm = sqrt(sum(w * w for w in vector.values())) or 1.0
-    return {name: w / norm for name, w in vector.items()}
+    return {key: w / norm for key, w in vector.items()}

@@ -36,7 +36,8 @@ def test_verdicts_miss_above_the_target_or_when_not_measured() -> None:
         "turn_ms_p95": 20.0,
         "grade_ms_p95": 100.1,
         "index_build_s": None,
-        "topic_model_train_s": 4.9,
+        "topic_model_train_s": 14.9,
+        "topic_model_load_s": 1.2,
         "token_ratio": 0.1,
     }
     assert verdicts(results) == {
@@ -44,6 +45,7 @@ def test_verdicts_miss_above_the_target_or_when_not_measured() -> None:
         "grade_ms_p95": "MISS",
         "index_build_s": "MISS",
         "topic_model_train_s": "PASS",
+        "topic_model_load_s": "MISS",
         "token_ratio": "PASS",
     }
 
