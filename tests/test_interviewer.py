@@ -170,6 +170,9 @@ def classify_in(kb: KnowledgeBase, scenario: str, lang: Lang, message: str) -> M
         ("en", "hello", "off_topic", []),
         ("en", "I'd start with a baseline. Does that sound fine?", "answer", []),
         ("ru", "Сколько у нас пользователей?", "clarifying_question", ["data_scale"]),
+        # a second question may start after a preposition: "и в какую систему..."
+        ("ru", "Сколько у нас пользователей и в какую систему уходят рекомендации?",
+         "clarifying_question", ["data_scale", "deployment"]),
         ("ru", "Нужно ли переобучать модель?", "clarifying_question", ["retraining"]),
         ("ru", "Как быстро меняются вкусы?", "clarifying_question", ["retraining"]),
         ("ru", "Сколько стоит нам один сервер в долларах?", "clarifying_question", []),

@@ -107,11 +107,12 @@ INJECTION = Terms(
         "чеклист*", "критери* оценк*", "притворись", "теперь ты",
     ]
 )  # fmt: skip
-# A question asking two things: "what's the peak QPS, and how much of the latency budget...".
+# A question asking two things: "what's the peak QPS, and how much of the latency budget...",
+# "сколько памяти на узле и какое требование по времени?", "...и в какую систему уходят прогнозы?".
 _CLAUSE_BREAK = re.compile(
-    r",\s*(?:and|or|и|а|или)\s+|\s+(?:and|и|а)\s+(?=(?:how|what|where|which|when|who|why|whether|"
-    r"сколько|как|какой|какая|какие|каков\w*|где|когда|куда|откуда|кто|зачем|почему|насколько|"
-    r"за сколько)\b)",
+    r",\s*(?:and|or|и|а|или)\s+|\s+(?:and|и|а)\s+(?=(?:(?:in|on|at|for|from|to|with|by|в|во|на|с|"
+    r"со|по|за|из|до|для|от|у|к|о|об)\s+)?(?:how|what|where|which|when|who|why|whether|сколько|"
+    r"как\w*|где|когда|куда|откуда|кто|кем|зачем|почему|насколько|что(?!-))\b)",
     re.IGNORECASE,
 )
 
