@@ -170,6 +170,15 @@ def classify_in(kb: KnowledgeBase, scenario: str, lang: Lang, message: str) -> M
         ("en", "hello", "off_topic", []),
         ("en", "I'd start with a baseline. Does that sound fine?", "answer", []),
         ("ru", "Сколько у нас пользователей?", "clarifying_question", ["data_scale"]),
+        # a request for information without a question mark still asks
+        ("en", "Tell me about the training infrastructure.", "clarifying_question", ["hardware"]),
+        ("ru", "Интересует, какие персональные данные нам разрешено использовать.",
+         "clarifying_question", ["privacy"]),
+        ("en", "quick one: how fast does a model go stale here", "clarifying_question",
+         ["retraining"]),
+        # ...but only when no sentence plainly asks: then the lead-in is context
+        ("ru", "Хочу понять, на чём обучаться. Сколько у нас пользователей?",
+         "clarifying_question", ["data_scale"]),
         # a second question may start after a preposition: "и в какую систему..."
         ("ru", "Сколько у нас пользователей и в какую систему уходят рекомендации?",
          "clarifying_question", ["data_scale", "deployment"]),

@@ -133,11 +133,58 @@ def _sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
 
 
+# Chat drops the question mark after a lead-in: "quick one: how fast does a model go stale", "gpus —
+# how many for training". A question word opening a part after such a break makes it a question.
+_ASIDE_BREAK = re.compile(r"\s*[:—–]\s*|,\s+|\s+-\s+")
+WH_WORDS = frozenset(
+    [
+        "how", "what", "which", "when", "where", "who",
+        "сколько", "как", "какой", "какая", "какое", "какие", "каков", "какова", "каковы", "где",
+        "куда", "откуда", "когда", "насколько",
+    ]
+)  # fmt: skip
+
+
+# A request for information phrased as a statement: "Tell me about the training infrastructure.",
+# "Интересует, какие данные нам разрешено брать в фичи."
+INFO_REQUEST = Terms(
+    [
+        "tell me", "i'd like to know", "i would like to know", "i want to know", "i need to know",
+        "i'd like to understand", "i want to understand", "i need to understand",
+        "give me a sense", "i'm wondering", "i wonder", "i'm curious", "walk me through",
+        "расскаж*", "интересует", "интересно узнать", "хотел* бы узнать", "хотел* бы понять",
+        "хотел* бы уточнить", "хотел* бы понимать", "хотел* бы представлять",
+        "интересно было бы", "хочу узнать", "хочу понять", "хочу уточнить", "нужно понять",
+        "нужно знать", "надо понять", "надо знать", "уточните", "поясните", "скажите", "скажи",
+        "подскажите", "подскажи",
+    ]
+)  # fmt: skip
+
+
+def _questions(sentences: list[str]) -> list[str]:
+    """The sentences that ask something; when none plainly does, the requests for information
+    ("Tell me about...") and chat questions without their question mark."""
+    plain = [s for s in sentences if _is_question(s)]
+    return plain or [s for s in sentences if s in INFO_REQUEST or _asks_after_aside(s)]
+
+
 def _is_question(sentence: str) -> bool:
     toks = words(sentence)
     if sentence.rstrip().endswith("?"):
         return True
-    return bool(toks) and (toks[0] in INTERROGATIVES or "ли" in toks)
+    return bool(toks) and (_bare(toks[0]) in INTERROGATIVES or "ли" in toks)
+
+
+def _asks_after_aside(sentence: str) -> bool:
+    if sentence.rstrip().endswith((".", "!", "…")):
+        return False
+    parts = [words(p) for p in _ASIDE_BREAK.split(sentence)[1:]]
+    return any(p and _bare(p[0]) in WH_WORDS for p in parts)
+
+
+def _bare(word: str) -> str:
+    """ "what's" -> "what"."""
+    return word.split("'")[0].split("’")[0]
 
 
 def _facts_asked(questions: list[str], block: FactsBlock, *, asks_for_help: bool) -> list[str]:
@@ -172,7 +219,7 @@ def classify(message: str, facts: FactsBlock, section: SectionBlock) -> MessageA
     n_words = len(words(message))
     short = n_words <= SHORT
     sentences = _sentences(message)
-    questions = [s for s in sentences if _is_question(s)]
+    questions = _questions(sentences)
     touched = _sections_touched(message, section)
     wants_solution = message in SOLUTION_REQUEST or message in INJECTION
     asks_for_help = wants_solution or _POLITE_LEAD.sub("", message) in HINT
