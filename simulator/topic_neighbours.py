@@ -8,11 +8,15 @@ of the closest questions votes for its topics in proportion to how close it is.
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from math import sqrt
+from math import log, sqrt
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+ABSTAIN = 0.25
+"""Similarity that votes for no topic: a question close to none of the labelled ones ("What do you
+think?" shares a word or two with a few) gets weak votes, not a topic from its faint neighbours."""
 
 Floats = NDArray[np.float64]
 Indices = NDArray[np.int64]
@@ -32,12 +36,19 @@ class Neighbours:
     """(questions, topics): 1 where a question asks about a topic."""
 
     def votes(self, features: Mapping[str, float], count: int) -> Floats:
-        """Per topic, the share of the `count` nearest questions' similarity that votes for it
-        (all zeros when no labelled question shares a feature)."""
-        known = {self.features[f]: w for f, w in features.items() if f in self.features}
-        query = _unit({i: w * self.idf[i] for i, w in known.items()})
+        """Per topic, the share of the `count` nearest questions' similarity (plus ABSTAIN) that
+        votes for it (all zeros when no labelled question shares a feature)."""
+        known = {
+            self.features[f]: w * self.idf[self.features[f]]
+            for f, w in features.items()
+            if f in self.features
+        }
+        # Words no labelled question has are as rare as can be: they count in the question's
+        # length, so a question matched in one word of five is not taken for a close one.
+        unknown = [w * self.rarest for f, w in features.items() if f not in self.features]
+        norm = sqrt(sum(w * w for w in [*known.values(), *unknown])) or 1.0
         similarity = np.zeros(len(self.labels))
-        for feature, weight in query.items():
+        for feature, weight in ((i, w / norm) for i, w in known.items()):
             entries = slice(self.starts[feature], self.starts[feature + 1])
             similarity[self.rows[entries]] += weight * self.values[entries]
         nearest = np.argsort(-similarity, kind="stable")[:count]
@@ -45,7 +56,12 @@ class Neighbours:
         if not len(nearest):
             return np.zeros(self.labels.shape[1])
         closeness = similarity[nearest]
-        return closeness @ self.labels[nearest] / closeness.sum()
+        return closeness @ self.labels[nearest] / (closeness.sum() + ABSTAIN)
+
+    @property
+    def rarest(self) -> float:
+        """The idf of a feature seen once."""
+        return log(len(self.labels))
 
     def arrays(self) -> dict[str, NDArray[Any]]:
         """The index as plain arrays (features in index order), for `from_arrays`."""

@@ -169,6 +169,9 @@ def classify_in(kb: KnowledgeBase, scenario: str, lang: Lang, message: str) -> M
         ("en", "ok, let's finish", "finish", []),
         ("en", "hello", "off_topic", []),
         ("en", "I'd start with a baseline. Does that sound fine?", "answer", []),
+        # a check on the candidate's own reasoning asks about no fact
+        ("en", "What do you think?", "clarifying_question", []),
+        ("ru", "Я бы начал с простого бейзлайна. Нормально?", "answer", []),
         ("ru", "Сколько у нас пользователей?", "clarifying_question", ["data_scale"]),
         # a request for information without a question mark still asks
         ("en", "Tell me about the training infrastructure.", "clarifying_question", ["hardware"]),
