@@ -68,4 +68,4 @@ def test_clarifying_questions_get_the_right_fact(interviewer, lang: str) -> None
         right += {f.topic for f in disclosed} == expected
         for fact in disclosed:  # the fact is quoted as written, in the session's language
             assert fact.text(lang) in reply
-    assert right / len(cases) >= 0.93  # a validation set: the topic model never trains on it
+    assert right / len(cases) >= 0.95  # a validation set: the topic model never trains on it
