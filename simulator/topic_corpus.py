@@ -22,7 +22,7 @@ from simulator.knowledge import KnowledgeBase, Strict, load_knowledge
 from simulator.sections import Lang
 from simulator.settings import PROJECT_ROOT
 from simulator.topic_model import LabelledQuestion, TopicModel, fit
-from simulator.topic_model_cache import cached_model
+from simulator.topic_model_cache import cache_path, cached_model
 
 CORPUS_DIR = PROJECT_ROOT / "knowledge" / "clarify"
 
@@ -90,6 +90,11 @@ def trained_model() -> TopicModel:
     starting another."""
     with _TRAINING:
         return _train()
+
+
+def model_is_cached() -> bool:
+    """Whether the model of the current corpus and code is on disk (no training needed)."""
+    return cache_path(model_sources()).is_file()
 
 
 def warm_up() -> None:

@@ -41,12 +41,17 @@ def digest(sources: Iterable[Path]) -> str:
     return h.hexdigest()[:20]
 
 
+def cache_path(sources: Iterable[Path], folder: Path | None = None) -> Path:
+    """Where the model trained from `sources` is kept."""
+    return (folder or cache_dir()) / f"topic-model-{digest(sources)}.npz"
+
+
 def cached_model(
     sources: Iterable[Path], train: Callable[[], TopicModel], folder: Path | None = None
 ) -> TopicModel:
     """The model trained from `sources`: read from the cache when it holds one, else trained and
     stored there."""
-    path = (folder or cache_dir()) / f"topic-model-{digest(sources)}.npz"
+    path = cache_path(sources, folder)
     try:
         with np.load(path, allow_pickle=False) as arrays:
             return TopicModel.from_arrays(dict(arrays))

@@ -121,6 +121,8 @@ def test_search_cli_bad_arguments(tmp_path: Path, monkeypatch, capsys, argv) -> 
 def test_index_build_cli(tmp_path: Path, monkeypatch, capsys) -> None:
     monkeypatch.setenv("SIM_DATA_DIR", str(tmp_path))
     assert main(["index", "build"]) == 0
-    assert "built" in capsys.readouterr().out
+    first = capsys.readouterr().out
+    assert "built" in first and "topic model" in first
     assert main(["index", "build"]) == 0
-    assert "up to date" in capsys.readouterr().out
+    second = capsys.readouterr().out
+    assert "index is up to date" in second and "topic model is up to date" in second
