@@ -139,13 +139,14 @@ class TopicModel:
     def from_arrays(cls, arrays: Mapping[str, NDArray[Any]]) -> "TopicModel":
         prefix = "neighbours."
         neighbours = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+        vocabulary = {str(name): i for i, name in enumerate(arrays["vocabulary"].tolist())}
         return cls(
             tuple(str(t) for t in arrays["topics"].tolist()),
-            {str(name): i for i, name in enumerate(arrays["vocabulary"].tolist())},
+            vocabulary,
             arrays["weights"],
             arrays["bias"],
             arrays["cue_weights"],
-            Neighbours.from_arrays(neighbours),
+            Neighbours.from_arrays(neighbours, vocabulary),
         )
 
     def asked(
@@ -221,5 +222,5 @@ def fit(examples: Sequence[LabelledQuestion], topics: Sequence[str]) -> TopicMod
             s *= 0.999
             s += 0.001 * g * g
             p -= LEARNING_RATE * (m / (1 - 0.9**step)) / (np.sqrt(s / (1 - 0.999**step)) + 1e-8)
-    neighbours = index_neighbours(features, labels)
+    neighbours = index_neighbours(features, labels, vocabulary)
     return TopicModel(tuple(topics), vocabulary, params[0], params[1], params[2], neighbours)

@@ -25,6 +25,7 @@ Indices = NDArray[np.int64]
 @dataclass(frozen=True)
 class Neighbours:
     features: dict[str, int]
+    """Feature names and their numbers."""
     idf: Floats
     starts: Indices
     """Feature i's entries are rows[starts[i]:starts[i + 1]] and the same slice of `values`."""
@@ -64,9 +65,8 @@ class Neighbours:
         return log(len(self.labels))
 
     def arrays(self) -> dict[str, NDArray[Any]]:
-        """The index as plain arrays (features in index order), for `from_arrays`."""
+        """The index as plain arrays, for `from_arrays` (the features are the caller's)."""
         return {
-            "features": np.array(list(self.features), dtype=str),
             "idf": self.idf,
             "starts": self.starts,
             "rows": self.rows,
@@ -75,10 +75,11 @@ class Neighbours:
         }
 
     @classmethod
-    def from_arrays(cls, arrays: Mapping[str, NDArray[Any]]) -> "Neighbours":
-        names = {str(name): i for i, name in enumerate(arrays["features"].tolist())}
+    def from_arrays(
+        cls, arrays: Mapping[str, NDArray[Any]], features: dict[str, int]
+    ) -> "Neighbours":
         return cls(
-            names,
+            features,
             arrays["idf"],
             arrays["starts"],
             arrays["rows"],
@@ -87,26 +88,24 @@ class Neighbours:
         )
 
 
-def index_neighbours(features: Sequence[Mapping[str, float]], labels: Floats) -> Neighbours:
-    """Index the labelled questions' features (one mapping per row of `labels`)."""
-    names: dict[str, int] = {}
-    frequency: list[int] = []
+def index_neighbours(
+    features: Sequence[Mapping[str, float]], labels: Floats, vocabulary: dict[str, int]
+) -> Neighbours:
+    """Index the labelled questions' features (one mapping per row of `labels`); `vocabulary`
+    numbers every feature they have (the topic model's own, shared rather than copied)."""
+    frequency = np.zeros(len(vocabulary))
     for row in features:
-        for name in row:
-            index = names.setdefault(name, len(names))
-            if index == len(frequency):
-                frequency.append(0)
-            frequency[index] += 1
-    idf = np.log(len(features) / np.array(frequency, dtype=np.float64))
-    entries: list[list[tuple[int, float]]] = [[] for _ in names]
+        frequency[[vocabulary[name] for name in row]] += 1
+    idf = np.log(len(features) / frequency)
+    entries: list[list[tuple[int, float]]] = [[] for _ in vocabulary]
     for question, row in enumerate(features):
-        vector = _unit({names[f]: w * idf[names[f]] for f, w in row.items()})
+        vector = _unit({vocabulary[f]: w * idf[vocabulary[f]] for f, w in row.items()})
         for feature, weight in vector.items():
             entries[feature].append((question, weight))
     starts = np.cumsum([0, *(len(e) for e in entries)], dtype=np.int64)
     rows = np.array([q for e in entries for q, _ in e], dtype=np.int64)
     values = np.array([w for e in entries for _, w in e], dtype=np.float64)
-    return Neighbours(names, idf, starts, rows, values, labels)
+    return Neighbours(vocabulary, idf, starts, rows, values, labels)
 
 
 def _unit(vector: dict[int, float]) -> dict[int, float]:

@@ -17,7 +17,11 @@ LABELLED = [
 
 def neighbours():
     features = [word_features(text) for text, _ in LABELLED]
-    return index_neighbours(features, np.array([y for _, y in LABELLED], dtype=np.float64))
+    vocabulary = {
+        name: i for i, name in enumerate(dict.fromkeys(f for row in features for f in row))
+    }
+    labels = np.array([y for _, y in LABELLED], dtype=np.float64)
+    return index_neighbours(features, labels, vocabulary)
 
 
 def test_the_nearest_question_votes_for_its_topic() -> None:
