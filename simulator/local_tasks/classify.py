@@ -183,7 +183,7 @@ def _asks_after_aside(sentence: str) -> bool:
 
 
 def _bare(word: str) -> str:
-    """ "what's" -> "what"."""
+    """The word without its clitic: "what's" is read as "what"."""
     return word.split("'")[0].split("’")[0]
 
 
