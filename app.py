@@ -10,20 +10,20 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from simulator.chart import score_chart_svg
-from simulator.errors import SimulatorError
-from simulator.grader import grade_answer
-from simulator.grading_types import GradeReport
-from simulator.knowledge import KnowledgeBase, load_knowledge
-from simulator.llm import get_chat_model
-from simulator.report import to_html, to_json, to_markdown
-from simulator.sections import LANGS, SECTION_IDS, SECTION_TITLES, Lang
-from simulator.session import InterviewSession
-from simulator.settings import Settings, load_settings
-from simulator.store import SessionStore, open_store
-from simulator.textnorm import detect_lang
-from simulator.ui_state import DIFFICULTY_MINUTES, UIState, conversation_tokens
-from simulator.ui_text import t
+from simulator.base.errors import SimulatorError
+from simulator.base.sections import LANGS, SECTION_IDS, SECTION_TITLES, Lang
+from simulator.base.settings import Settings, load_settings
+from simulator.base.textnorm import detect_lang
+from simulator.grading.grader import grade_answer
+from simulator.grading.types import GradeReport
+from simulator.interview.session import InterviewSession
+from simulator.interview.store import SessionStore, open_store
+from simulator.kb.knowledge import KnowledgeBase, load_knowledge
+from simulator.llm.backends import get_chat_model
+from simulator.report.chart import score_chart_svg
+from simulator.report.render import to_html, to_json, to_markdown
+from simulator.ui.state import DIFFICULTY_MINUTES, UIState, conversation_tokens
+from simulator.ui.text import t
 
 
 @st.cache_resource

@@ -24,19 +24,19 @@ from typing import Any
 from pydantic import Field
 
 from evals.bench_script import BENCH_MESSAGES, BENCH_SCENARIO
-from simulator.grader import grade_answer
-from simulator.interviewer import Interviewer
-from simulator.knowledge import KnowledgeBase, load_knowledge
-from simulator.local_model import LocalModel
-from simulator.reply_model import Reply
-from simulator.retrieval import Retriever, build_index, open_retriever
-from simulator.sections import Lang
-from simulator.session import InterviewSession
-from simulator.settings import PROJECT_ROOT, Settings, load_settings
-from simulator.store import open_store
-from simulator.tokens import count_tokens
-from simulator.topic_corpus import model_sources, train_model
-from simulator.topic_model_cache import cached_model
+from simulator.base.sections import Lang
+from simulator.base.settings import PROJECT_ROOT, Settings, load_settings
+from simulator.grading.grader import grade_answer
+from simulator.interview.interviewer import Interviewer
+from simulator.interview.session import InterviewSession
+from simulator.interview.store import open_store
+from simulator.kb.knowledge import KnowledgeBase, load_knowledge
+from simulator.llm.local.model import LocalModel
+from simulator.llm.local.topic_cache import cached_model
+from simulator.llm.local.topic_corpus import model_sources, train_model
+from simulator.llm.reply_model import Reply
+from simulator.llm.tokens import count_tokens
+from simulator.retrieval.index import Retriever, build_index, open_retriever
 
 LANG: Lang = "en"
 INTERVIEW_RUNS = 3

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from evals import bench, datasets
 from evals.runner import SUITES, run
-from simulator.cli import OneLineParser
-from simulator.errors import SimulatorError
-from simulator.settings import load_settings
+from simulator.base.errors import SimulatorError
+from simulator.base.settings import load_settings
+from simulator.cli.main import OneLineParser
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from simulator.errors import InputError
+from simulator.base.errors import InputError
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 SPLITS = ("tune", "heldout")

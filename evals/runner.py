@@ -19,12 +19,12 @@ from evals.solvers import (
     LeakSolver,
     RetrievalSolver,
 )
-from simulator.interview_setup import open_interviewer
-from simulator.knowledge import load_knowledge, read_yaml
-from simulator.llm import get_chat_model
-from simulator.retrieval import open_retriever
-from simulator.settings import Settings
-from simulator.textnorm import Terms
+from simulator.base.settings import Settings
+from simulator.base.textnorm import Terms
+from simulator.kb.knowledge import load_knowledge, read_yaml
+from simulator.llm.backends import get_chat_model
+from simulator.retrieval.index import open_retriever
+from simulator.services import open_interviewer
 
 Solver = Callable[[dict[str, Any]], Any]
 Scorer = Callable[[dict[str, Any], Any], scorers.Score]

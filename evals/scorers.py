@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.textnorm import Terms
+from simulator.base.textnorm import Terms
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,13 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 
 from evals.scorers import leaked_terms
-from simulator.grader import grade_answer
-from simulator.interviewer import Interviewer
-from simulator.knowledge import KnowledgeBase
-from simulator.retrieval import Retriever
-from simulator.sections import SECTION_IDS
-from simulator.settings import PROJECT_ROOT, Settings
-from simulator.textnorm import Terms
+from simulator.base.sections import SECTION_IDS
+from simulator.base.settings import PROJECT_ROOT, Settings
+from simulator.base.textnorm import Terms
+from simulator.grading.grader import grade_answer
+from simulator.interview.interviewer import Interviewer
+from simulator.kb.knowledge import KnowledgeBase
+from simulator.retrieval.index import Retriever
 
 
 @dataclass

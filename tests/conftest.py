@@ -61,6 +61,6 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 @pytest.fixture(autouse=True)
 def _no_real_model_calls(monkeypatch: pytest.MonkeyPatch) -> None:
     """The switch that forbids real model calls: only loopback OpenAI-compatible servers."""
-    from simulator import llm
+    from simulator.llm import backends as llm
 
     monkeypatch.setattr(llm, "ALLOW_REMOTE_MODEL_REQUESTS", False)

@@ -11,8 +11,8 @@ when one finishes), so a kill lands at an arbitrary moment, possibly inside a wr
 import sys
 import time
 
-from simulator.interview_setup import open_interviewer
-from simulator.settings import load_settings
+from simulator.base.settings import load_settings
+from simulator.services import open_interviewer
 
 SCENARIO = "product_recs"
 

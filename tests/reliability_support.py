@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.local_model import LocalModel
+from simulator.llm.local.model import LocalModel
 from tests.fake_openai_server import FakeOpenAIServer, Step, structured, text
 
 SCENARIO = "product_recs"

@@ -1,8 +1,9 @@
 """Every point of the cheat sheet, with cues that must occur in the English and Russian passages.
 
 Each entry is (point, English cues, Russian cues); a point is present in a language when at least
-one of its cues matches that language's passages (`simulator.textnorm.Terms` syntax: plain words
-match by stem, `prefix*` by prefix). The list follows the cheat sheet from top to bottom.
+one of its cues matches that language's passages (`simulator.base.textnorm.Terms` syntax:
+plain words match by stem, `prefix*` by prefix).
+The list follows the cheat sheet from top to bottom.
 """
 
 SeedPoint = tuple[str, list[str], list[str]]

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from simulator.errors import ModelError
-from simulator.sections import SECTION_IDS, SECTION_TITLES
+from simulator.base.errors import ModelError
+from simulator.base.sections import SECTION_IDS, SECTION_TITLES
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -86,7 +86,7 @@ def test_a_model_failure_keeps_the_transcript_and_offers_a_way_out(
     app: AppTest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _start(app)
-    from simulator.interviewer import Interviewer
+    from simulator.interview.interviewer import Interviewer
 
     def broken(self, session):  # the reply fails after the message was saved
         raise ModelError("the model server did not answer within 1 s (SIM_LLM_TIMEOUT)")

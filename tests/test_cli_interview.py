@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from simulator.cli import main
-from simulator.knowledge import KnowledgeBase, load_knowledge
-from simulator.phrases import load_denylist
-from simulator.sections import SECTION_IDS
-from simulator.settings import load_settings
-from simulator.store import open_store
+from simulator.base.sections import SECTION_IDS
+from simulator.base.settings import load_settings
+from simulator.cli.main import main
+from simulator.interview.store import open_store
+from simulator.kb.knowledge import KnowledgeBase, load_knowledge
+from simulator.kb.phrases import load_denylist
 
 SCRIPTS = Path(__file__).parent / "data" / "scripts"
 TURN_KINDS = {

@@ -4,7 +4,7 @@ import pytest
 
 from evals import scorers
 from evals.scorers import Score
-from simulator.textnorm import Terms
+from simulator.base.textnorm import Terms
 
 
 def test_qwk_is_one_for_agreement_and_falls_with_distance() -> None:

@@ -5,14 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from simulator.grader import MAX_ANSWER_CHARS, grade_answer
-from simulator.grading_types import GradeReport
-from simulator.knowledge import KnowledgeBase, load_knowledge
-from simulator.llm import get_chat_model
-from simulator.local_tasks.grade import split_sentences
-from simulator.sections import SECTION_IDS, Lang
-from simulator.settings import load_settings
-from simulator.testing import ScriptedModel
+from simulator.base.sections import SECTION_IDS, Lang
+from simulator.base.settings import load_settings
+from simulator.grading.grader import MAX_ANSWER_CHARS, grade_answer
+from simulator.grading.types import GradeReport
+from simulator.kb.knowledge import KnowledgeBase, load_knowledge
+from simulator.llm.backends import get_chat_model
+from simulator.llm.local.tasks.grade import split_sentences
+from simulator.llm.scripted import ScriptedModel
 from tests.fake_openai_server import FakeOpenAIServer, structured, text
 
 ROOT = Path(__file__).resolve().parent.parent

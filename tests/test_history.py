@@ -2,13 +2,18 @@
 
 import json
 
-from simulator.history import SUMMARY_TOKENS, HistorySummary, compact_history, summarize_turns
-from simulator.local_model import LocalModel
-from simulator.local_tasks import summarize
-from simulator.prompting import parse_blocks
-from simulator.settings import load_settings
-from simulator.testing import ScriptedModel
-from simulator.tokens import MESSAGE_OVERHEAD, count_tokens
+from simulator.base.settings import load_settings
+from simulator.interview.history import (
+    SUMMARY_TOKENS,
+    HistorySummary,
+    compact_history,
+    summarize_turns,
+)
+from simulator.llm.local.model import LocalModel
+from simulator.llm.local.tasks import summarize
+from simulator.llm.prompting import parse_blocks
+from simulator.llm.scripted import ScriptedModel
+from simulator.llm.tokens import MESSAGE_OVERHEAD, count_tokens
 
 PROMPTS = load_settings().prompts_dir
 SYSTEM = "You are the interviewer of an ML system design interview. Ask one question at a time."

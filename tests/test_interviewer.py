@@ -9,21 +9,22 @@ from pathlib import Path
 
 import pytest
 
-from simulator.classify_types import FactsBlock, MessageAnalysis, SectionBlock
-from simulator.errors import ModelError
-from simulator.interviewer import MAX_PROBES_PER_SECTION, Interviewer
-from simulator.knowledge import KnowledgeBase, load_knowledge
-from simulator.local_model import LocalModel
-from simulator.local_tasks.classify import classify
-from simulator.model_calls import StreamCut
-from simulator.phrases import load_denylist, load_phrases
-from simulator.prompting import parse_blocks
-from simulator.sanitize import MESSAGE_LIMIT, clean_message
-from simulator.sections import SECTION_IDS, Lang, SectionId
-from simulator.session import InterviewSession
-from simulator.settings import Settings, load_settings
-from simulator.store import SessionStore
-from simulator.testing import ScriptedModel
+from simulator.base.errors import ModelError
+from simulator.base.sanitize import MESSAGE_LIMIT, clean_message
+from simulator.base.sections import SECTION_IDS, Lang, SectionId
+from simulator.base.settings import Settings, load_settings
+from simulator.interview.interviewer import MAX_PROBES_PER_SECTION, Interviewer
+from simulator.interview.session import InterviewSession
+from simulator.interview.store import SessionStore
+from simulator.kb.cues import FactsBlock
+from simulator.kb.knowledge import KnowledgeBase, load_knowledge
+from simulator.kb.phrases import load_denylist, load_phrases
+from simulator.llm.calls import StreamCut
+from simulator.llm.local.model import LocalModel
+from simulator.llm.local.tasks.classify import classify
+from simulator.llm.prompting import parse_blocks
+from simulator.llm.scripted import ScriptedModel
+from simulator.llm.tasks.classify import MessageAnalysis, SectionBlock
 
 TOY = Path(__file__).parent / "data" / "toy_knowledge"
 SCENARIO = "toy_recs"
@@ -133,7 +134,7 @@ def real_kb() -> KnowledgeBase:
 
 
 def classify_in(kb: KnowledgeBase, scenario: str, lang: Lang, message: str) -> MessageAnalysis:
-    from simulator.interview_cues import compile_cues
+    from simulator.kb.cues import compile_cues
 
     cues = compile_cues(kb, next(s for s in kb.scenarios if s.id == scenario), lang)
     return classify(
@@ -234,7 +235,7 @@ def test_a_topic_with_two_facts_gives_the_ones_the_question_names(
 
 
 def test_sections_touched_come_from_section_cues(kb: KnowledgeBase) -> None:
-    from simulator.interview_cues import compile_cues
+    from simulator.kb.cues import compile_cues
 
     cues = compile_cues(kb, kb.scenarios[0], "en")
     message = "Offline I'd use AUC; then an A/B experiment with monitoring and alerts."
@@ -685,8 +686,8 @@ def test_every_turn_is_saved_and_a_new_store_resumes_it(
 
 
 def test_the_reply_filter_catches_a_name_late_in_a_long_stream_or_across_a_boundary() -> None:
-    from simulator.reply_filter import Screened, screen
-    from simulator.textnorm import Terms
+    from simulator.base.textnorm import Terms
+    from simulator.interview.reply_filter import Screened, screen
 
     deny = Terms(["logistic regression", "xgboost"])
     long_ok = [f"Point {i} is fine. " for i in range(300)]

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
-from simulator.errors import KnowledgeError
-from simulator.knowledge import KnowledgeBase, Passage, Rubric, load_knowledge
-from simulator.sections import LANGS, SECTION_IDS, Lang
-from simulator.textnorm import Terms
+from simulator.base.errors import KnowledgeError
+from simulator.base.sections import LANGS, SECTION_IDS, Lang
+from simulator.base.textnorm import Terms
+from simulator.kb.knowledge import KnowledgeBase, Passage, Rubric, load_knowledge
 from tests.seed_checklist import SEED_POINTS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -356,7 +356,7 @@ def test_stemming_is_safe_from_several_threads_at_once() -> None:
     """The topic model trains in a background thread while the index is built: both stem."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from simulator.textnorm import stem
+    from simulator.base.textnorm import stem
 
     raw = stem.__wrapped__  # past the cache, so the threads really share the stemmers' work
     bases = ("retrain", "переобуч", "label", "размеч")

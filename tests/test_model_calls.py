@@ -14,13 +14,13 @@ import pytest
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field
 
-from simulator.errors import ModelError
-from simulator.llm import get_chat_model
-from simulator.local_model import LocalModel, task_runner
-from simulator.model_calls import StreamCut, ask_structured, stream_text
-from simulator.settings import load_settings
-from simulator.testing import ScriptedModel, ScriptExhaustedError
-from simulator.tokens import Usage
+from simulator.base.errors import ModelError
+from simulator.base.settings import load_settings
+from simulator.llm.backends import get_chat_model
+from simulator.llm.calls import StreamCut, ask_structured, stream_text
+from simulator.llm.local.model import LocalModel, task_runner
+from simulator.llm.scripted import ScriptedModel, ScriptExhaustedError
+from simulator.llm.tokens import Usage
 from tests.fake_openai_server import (
     FakeOpenAIServer,
     hang,
@@ -49,7 +49,7 @@ LOCAL_VERDICT = {"score": 1, "reason": "local"}
 @pytest.fixture(autouse=True)
 def verdict_task(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A test-only local task, so the local fallback has something to answer."""
-    module = types.ModuleType("simulator.local_tasks.sim_test_verdict")
+    module = types.ModuleType("simulator.llm.local.tasks.sim_test_verdict")
     module.run = lambda blocks: dict(LOCAL_VERDICT)  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, module.__name__, module)
     task_runner.cache_clear()

@@ -17,10 +17,10 @@ from evals.bench import (
     verdicts,
 )
 from evals.bench_script import BENCH_MESSAGES
-from simulator.interviewer import Interviewer
-from simulator.knowledge import load_knowledge
-from simulator.prompting import parse_blocks
-from simulator.settings import load_settings
+from simulator.base.settings import load_settings
+from simulator.interview.interviewer import Interviewer
+from simulator.kb.knowledge import load_knowledge
+from simulator.llm.prompting import parse_blocks
 
 
 def test_percentile_is_nearest_rank() -> None:

@@ -13,10 +13,10 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from simulator.interview_setup import open_interviewer
-from simulator.interviewer import Interviewer
-from simulator.settings import PROJECT_ROOT, load_settings
-from simulator.store import open_store
+from simulator.base.settings import PROJECT_ROOT, load_settings
+from simulator.interview.interviewer import Interviewer
+from simulator.interview.store import open_store
+from simulator.services import open_interviewer
 from tests.reliability_support import MESSAGES, SCENARIO
 
 THREADS = 16

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from simulator.interview_setup import open_interviewer
-from simulator.settings import PROJECT_ROOT, load_settings
-from simulator.store import DB_NAME, SessionStore, open_store
+from simulator.base.settings import PROJECT_ROOT, load_settings
+from simulator.interview.store import DB_NAME, SessionStore, open_store
+from simulator.services import open_interviewer
 from tests.reliability_support import MESSAGES
 
 DRIVER = Path(__file__).with_name("reliability_driver.py")

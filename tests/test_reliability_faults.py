@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from simulator.errors import ModelError
-from simulator.interview_setup import open_interviewer
-from simulator.interviewer import Interviewer
-from simulator.session import InterviewSession
-from simulator.settings import load_settings
-from simulator.store import open_store
+from simulator.base.errors import ModelError
+from simulator.base.settings import load_settings
+from simulator.interview.interviewer import Interviewer
+from simulator.interview.session import InterviewSession
+from simulator.interview.store import open_store
+from simulator.services import open_interviewer
 from tests.fake_openai_server import Step, hang, malformed, status, stream_cut, structured
 from tests.reliability_support import MESSAGES, SCENARIO, CompetentFakeServer
 

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from simulator.cli import main
-from simulator.errors import InputError
-from simulator.interview_setup import open_interviewer
-from simulator.interviewer import Interviewer
-from simulator.sanitize import MESSAGE_LIMIT
-from simulator.settings import PROJECT_ROOT, load_settings
-from simulator.store import DB_NAME, SessionStore, open_store
+from simulator.base.errors import InputError
+from simulator.base.sanitize import MESSAGE_LIMIT
+from simulator.base.settings import PROJECT_ROOT, load_settings
+from simulator.cli.main import main
+from simulator.interview.interviewer import Interviewer
+from simulator.interview.store import DB_NAME, SessionStore, open_store
+from simulator.services import open_interviewer
 from tests.reliability_support import SCENARIO
 
 SQL = "'); DROP TABLE sessions;--"

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from simulator.cli import main
-from simulator.errors import ModelError
-from simulator.interview_setup import open_interviewer
-from simulator.llm import get_chat_model
-from simulator.settings import load_settings
-from simulator.store import DB_NAME
+from simulator.base.errors import ModelError
+from simulator.base.settings import load_settings
+from simulator.cli.main import main
+from simulator.interview.store import DB_NAME
+from simulator.llm.backends import get_chat_model
+from simulator.services import open_interviewer
 from tests.fake_openai_server import status
 from tests.reliability_support import MESSAGES, SCENARIO, CompetentFakeServer
 

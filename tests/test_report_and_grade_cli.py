@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from simulator.cli import main
-from simulator.commands.grade import MAX_FILE_BYTES
-from simulator.grader import grade_answer
-from simulator.knowledge import load_knowledge
-from simulator.llm import get_chat_model
-from simulator.report import render_report, to_html, to_markdown
-from simulator.sections import SECTION_IDS, SECTION_TITLES
-from simulator.settings import load_settings
+from simulator.base.sections import SECTION_IDS, SECTION_TITLES
+from simulator.base.settings import load_settings
+from simulator.cli.grade import MAX_FILE_BYTES
+from simulator.cli.main import main
+from simulator.grading.grader import grade_answer
+from simulator.kb.knowledge import load_knowledge
+from simulator.llm.backends import get_chat_model
+from simulator.report.render import render_report, to_html, to_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 ANSWER = ROOT / "tests/data/answers/thorough_ru.md"

@@ -7,11 +7,11 @@ from pathlib import Path
 import chromadb.utils.embedding_functions as chroma_efs
 import pytest
 
-from simulator.cli import main
-from simulator.embeddings import HashingEmbedding
-from simulator.knowledge import load_knowledge
-from simulator.retrieval import _persistent_client, build_index, open_retriever
-from simulator.settings import load_settings
+from simulator.base.settings import load_settings
+from simulator.cli.main import main
+from simulator.kb.knowledge import load_knowledge
+from simulator.retrieval.embeddings import HashingEmbedding
+from simulator.retrieval.index import _persistent_client, build_index, open_retriever
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -90,7 +90,7 @@ def test_recall_at_3_on_the_tuning_queries(tmp_path: Path, kb, lang: str) -> Non
 
 
 def test_openai_embeddings_need_a_key(tmp_path: Path, kb) -> None:
-    from simulator.errors import ConfigError
+    from simulator.base.errors import ConfigError
 
     with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
         build_index(_settings(tmp_path, embeddings="openai:text-embedding-3-small"), kb)

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from simulator.interview_setup import open_interviewer
-from simulator.knowledge import REQUIRED_FACT_TOPICS, KnowledgeBase, load_knowledge
-from simulator.sections import SECTION_IDS
-from simulator.settings import load_settings
+from simulator.base.sections import SECTION_IDS
+from simulator.base.settings import load_settings
+from simulator.kb.knowledge import REQUIRED_FACT_TOPICS, KnowledgeBase, load_knowledge
+from simulator.services import open_interviewer
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO_IDS = {

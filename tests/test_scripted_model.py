@@ -3,8 +3,8 @@
 import pytest
 from pydantic import BaseModel
 
-from simulator.model_calls import ask_structured, stream_text
-from simulator.testing import ScriptedModel, ScriptExhaustedError
+from simulator.llm.calls import ask_structured, stream_text
+from simulator.llm.scripted import ScriptedModel, ScriptExhaustedError
 
 
 class Pick(BaseModel):

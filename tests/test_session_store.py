@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from simulator.errors import InputError, StorageError
-from simulator.session import InterviewSession, Turn
-from simulator.store import DB_NAME, MIGRATIONS, SessionStore, open_store
+from simulator.base.errors import InputError, StorageError
+from simulator.interview.session import InterviewSession, Turn
+from simulator.interview.store import DB_NAME, MIGRATIONS, SessionStore, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -84,7 +84,7 @@ def test_list_and_delete(tmp_path: Path) -> None:
 
 
 def test_open_store_uses_the_data_dir(tmp_path: Path) -> None:
-    from simulator.settings import load_settings
+    from simulator.base.settings import load_settings
 
     store = open_store(load_settings(data_dir=tmp_path / "data"))
     assert store.path == tmp_path / "data" / DB_NAME
@@ -106,8 +106,8 @@ def test_a_killed_writer_loses_no_completed_turn(tmp_path: Path) -> None:
         f"""
         import os, signal, sys
         from pathlib import Path
-        from simulator.session import InterviewSession, Turn
-        from simulator.store import SessionStore
+        from simulator.interview.session import InterviewSession, Turn
+        from simulator.interview.store import SessionStore
         store = SessionStore(Path({str(path)!r}))
         session = InterviewSession(id="crashme", scenario_id="product_recs", lang="ru")
         store.create(session)
@@ -193,7 +193,7 @@ def test_one_store_shared_by_threads_uses_a_connection_each(tmp_path: Path) -> N
 def test_no_api_key_reaches_the_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     secret = "sk-test-0123456789abcdef"
     monkeypatch.setenv("OPENAI_API_KEY", secret)
-    from simulator.settings import load_settings
+    from simulator.base.settings import load_settings
 
     settings = load_settings(data_dir=tmp_path)
     assert settings.openai_api_key == secret

@@ -2,7 +2,8 @@
 
 import json
 
-from simulator.local_tasks.summarize import HEADINGS, SENTENCE_MAX_CHARS, first_sentence, run
+from simulator.llm.local.tasks.summarize import SENTENCE_MAX_CHARS, first_sentence, run
+from simulator.llm.tasks.summarize import HEADINGS
 
 
 def blocks(

@@ -11,8 +11,8 @@ import tiktoken.load
 import tiktoken_ext.openai_public as openai_public
 from langchain_core.messages import AIMessage
 
-from simulator import tokens
-from simulator.tokens import (
+from simulator.llm import tokens
+from simulator.llm.tokens import (
     MESSAGE_OVERHEAD,
     USAGE_IS_ESTIMATE,
     TokenCount,

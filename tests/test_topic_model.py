@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simulator.classify_types import FactCue, FactsBlock
-from simulator.errors import KnowledgeError
-from simulator.knowledge import KnowledgeBase, load_knowledge
-from simulator.topic_corpus import load_corpus
-from simulator.topic_model import LabelledQuestion, TopicModel, fit
+from simulator.base.errors import KnowledgeError
+from simulator.kb.cues import FactCue, FactsBlock
+from simulator.kb.knowledge import KnowledgeBase, load_knowledge
+from simulator.llm.local.topic_corpus import load_corpus
+from simulator.llm.local.topic_model import LabelledQuestion, TopicModel, fit
 
 ROOT = Path(__file__).resolve().parent.parent
 TOPICS = ("latency", "traffic", "labels")

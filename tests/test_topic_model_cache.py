@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from simulator.topic_model import TopicModel
-from simulator.topic_model_cache import KEEP, cache_dir, cached_model
+from simulator.llm.local.topic_cache import KEEP, cache_dir, cached_model
+from simulator.llm.local.topic_model import TopicModel
 from tests.test_topic_model import CUES, toy_model
 
 

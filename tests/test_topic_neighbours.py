@@ -3,8 +3,8 @@ decide nothing, and a question that shares no word with any gets no vote."""
 
 import numpy as np
 
-from simulator.topic_model import word_features
-from simulator.topic_neighbours import index_neighbours
+from simulator.llm.local.topic_model import word_features
+from simulator.llm.local.topic_neighbours import index_neighbours
 
 # topics: latency, traffic
 LABELLED = [

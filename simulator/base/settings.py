@@ -1,0 +1,88 @@
+"""Settings from the environment (prefix SIM_) and `.env`, plus the OpenAI SDK's own variables."""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from simulator.base.errors import ConfigError
+from simulator.base.sections import Lang
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SIM_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    model: str = "local"
+    """Which model answers: `local` (offline, deterministic) or `openai:MODEL`."""
+
+    lang: Lang = "en"
+    """Language of the interview, the UI and the report."""
+
+    data_dir: Path = Path(".data")
+    """Where the retrieval index and the session database live."""
+
+    llm_timeout: float = Field(default=60.0, gt=0)
+    """Seconds to wait for one model request before giving up."""
+
+    llm_retries: int = Field(default=2, ge=0, le=10)
+    """How many times a transient model failure (429, 5xx, timeout) is retried."""
+
+    llm_structured_method: Literal["function_calling", "json_schema"] = "function_calling"
+    """How an OpenAI-compatible server is asked for structured output: tool calling (works with
+    most servers, Ollama and vLLM included) or a `response_format` JSON schema."""
+
+    knowledge_dir: Path = PROJECT_ROOT / "knowledge"
+    """The cheat sheet, rubric and scenarios."""
+
+    prompts_dir: Path = PROJECT_ROOT / "prompts"
+    """Prompt templates, loaded by name."""
+
+    chroma_url: str | None = None
+    """A Chroma server (http://host:port) to use instead of the local persistent index."""
+
+    embeddings: str = "local"
+    """Embedding function for the index: `local` (offline, EN+RU) or `openai:MODEL`."""
+
+    interview_minutes: int = Field(default=45, gt=0)
+    """Time budget of one interview."""
+
+    openai_api_key: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OPENAI_API_KEY", "SIM_OPENAI_API_KEY"),
+        repr=False,
+    )
+    """The OpenAI SDK's key; never written to disk, logs or reports."""
+
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "SIM_OPENAI_BASE_URL")
+    )
+    """An OpenAI-compatible server (Ollama, vLLM, LM Studio)."""
+
+    prices_per_million: dict[str, tuple[float, float]] = {
+        "gpt-4o-mini": (0.15, 0.60),
+        "gpt-4o": (2.50, 10.00),
+        "gpt-4.1-mini": (0.40, 1.60),
+        "gpt-4.1": (2.00, 8.00),
+        "local": (0.0, 0.0),
+    }
+    """USD per million (input, output) tokens, for the cost estimate."""
+
+    @field_validator("lang", mode="before")
+    @classmethod
+    def _lower_lang(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings, turning a bad value into a one-line ConfigError."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "settings"
+        raise ConfigError(f"bad setting SIM_{field.upper()}: {first['msg']}") from None

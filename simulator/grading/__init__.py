@@ -1,0 +1,1 @@
+"""Layer 5: per-section scoring and its typed report."""

@@ -1,0 +1,1 @@
+"""Layer 6: the turn engine, its guards, the session and its store."""

@@ -1,0 +1,108 @@
+"""The state of one interview: plain, serialisable data with no behaviour beyond small queries.
+
+The interviewer changes it, the store persists it after every turn, the CLI and the UI render it.
+It never holds an API key: `model` is only the spec ("local", "openai:gpt-4o-mini").
+"""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from simulator.base.sections import Lang, SectionId
+
+Role = Literal["interviewer", "candidate"]
+Status = Literal["active", "finished"]
+
+InterviewerKind = Literal[
+    "opening", "fact", "assumption", "probe", "hint", "steer", "time", "redirect", "closing"
+]
+"""What an interviewer turn does."""
+
+GRADED_KINDS: frozenset[str] = frozenset({"answer", "clarifying_question"})
+"""Candidate turns whose words count as the design answer (coverage and grading)."""
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+class Turn(BaseModel):
+    role: Role
+    text: str
+    section: SectionId
+    """The section the conversation was in (a candidate turn: the one its content touched most)."""
+    kind: str
+    """The candidate's: a `MessageKind` (local_tasks/classify.py); the interviewer's: an
+    `InterviewerKind`."""
+    at: datetime = Field(default_factory=now_utc)
+    passage_ids: list[str] = Field(default_factory=list)
+    """Knowledge passages a probe was grounded in."""
+    fact_ids: list[str] = Field(default_factory=list)
+    """Hidden facts a clarifying question asked about, or a reply disclosed."""
+    notice: str | None = None
+    """Something the person should know about this turn (message cut, reply cut, reply replaced)."""
+
+    def contract(self) -> dict[str, str]:
+        """The four keys the `interview --json` contract shows for a turn."""
+        return {"role": self.role, "text": self.text, "section": self.section, "kind": self.kind}
+
+
+class InterviewSession(BaseModel):
+    id: str = Field(default_factory=lambda: uuid.uuid4().hex[:12])
+    scenario_id: str
+    lang: Lang
+    model: str = "local"
+    """The model spec the interview runs on; never a key."""
+    started_at: datetime = Field(default_factory=now_utc)
+    turns: list[Turn] = Field(default_factory=list)
+    current_section: SectionId = "requirements"
+    disclosed_facts: list[str] = Field(default_factory=list)
+    """Fact ids the candidate asked about, in the order asked, without duplicates."""
+    checkpoints_hit: list[str] = Field(default_factory=list)
+    """Rubric checkpoint ids whose evidence appeared in the candidate's words."""
+    covered_sections: list[SectionId] = Field(default_factory=list)
+    probes_asked: list[str] = Field(default_factory=list)
+    """Checkpoint ids already probed (or given as a hint); never asked twice."""
+    active_seconds: float = 0.0
+    """Time spent in the interview, pauses longer than a few minutes not counted."""
+    last_activity: datetime | None = None
+    time_warned: bool = False
+    summary: str = ""
+    """Running summary of the turns too old to send to the model in full."""
+    summary_covers: int = 0
+    """How many of the first turns `summary` covers."""
+    status: Status = "active"
+    report: dict[str, object] | None = None
+    """The grade JSON contract, once the interview is finished."""
+
+    def candidate_text(self) -> str:
+        """Everything the candidate said as part of the design, in order, for the grader; turns are
+        separated by a thematic break (`---`) so one turn's heading does not file the next."""
+        return "\n\n---\n\n".join(
+            t.text for t in self.turns if t.role == "candidate" and t.kind in GRADED_KINDS
+        )
+
+    def last_turn(self) -> Turn | None:
+        return self.turns[-1] if self.turns else None
+
+    def awaiting_reply(self) -> bool:
+        """True when the last turn is the candidate's and the interviewer has not answered it."""
+        last = self.last_turn()
+        return last is not None and last.role == "candidate"
+
+    def disclose(self, fact_ids: list[str]) -> None:
+        self.disclosed_facts.extend(
+            f for f in dict.fromkeys(fact_ids) if f not in self.disclosed_facts
+        )
+
+    def contract(self) -> dict[str, object]:
+        """The `interview --json` contract."""
+        return {
+            "scenario": self.scenario_id,
+            "lang": self.lang,
+            "turns": [t.contract() for t in self.turns],
+            "disclosed_facts": list(self.disclosed_facts),
+            "report": self.report,
+        }

@@ -1,0 +1,97 @@
+"""The one door to a model: `get_chat_model(spec, settings)` returns a LangChain BaseChatModel.
+
+Specs: `local` (the deterministic offline model, the default) or `openai:MODEL` (OpenAI, or any
+OpenAI-compatible server such as Ollama, vLLM or LM Studio through OPENAI_BASE_URL). This is the
+only module that imports langchain_openai.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.runnables import Runnable
+from langchain_openai import ChatOpenAI
+from pydantic import SecretStr
+
+from simulator.base.errors import ConfigError
+from simulator.base.settings import Settings
+from simulator.llm.local.model import LocalModel
+
+ALLOW_REMOTE_MODEL_REQUESTS: bool = True
+"""The switch that forbids real model calls: tests set it False, and then only an
+OpenAI-compatible server on a loopback address (a fake one the test started) may be used."""
+
+PLACEHOLDER_API_KEY = "not-needed"
+"""Sent to a local server (Ollama and friends ignore the key, but the SDK requires one)."""
+
+StructuredMethod = Literal["function_calling", "json_schema"]
+
+
+class OpenAICompatibleChat(ChatOpenAI):
+    """ChatOpenAI whose structured output uses the method chosen in settings by default."""
+
+    structured_method: StructuredMethod = "function_calling"
+    """`function_calling` (tool calls; the most portable) or `json_schema` (response_format)."""
+
+    def with_structured_output(
+        self,
+        schema: Any = None,
+        *,
+        method: Literal["function_calling", "json_mode", "json_schema"] | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, Any]:
+        return super().with_structured_output(
+            schema, method=method or self.structured_method, **kwargs
+        )
+
+
+def get_chat_model(spec: str, settings: Settings) -> BaseChatModel:
+    """The chat model a spec names: `local` or `openai:MODEL`."""
+    backend, _, name = spec.strip().partition(":")
+    if backend == "local" and not name:
+        return LocalModel()
+    if backend == "openai" and name.strip():
+        return _openai_model(name.strip(), settings)
+    raise ConfigError(
+        f"unknown model {spec!r}: use 'local' or 'openai:MODEL' (e.g. openai:gpt-4o-mini)"
+    )
+
+
+def _openai_model(name: str, settings: Settings) -> OpenAICompatibleChat:
+    base_url = settings.openai_base_url or None
+    if not settings.openai_api_key and not base_url:
+        raise ConfigError(
+            f"openai:{name} needs OPENAI_API_KEY, "
+            "or OPENAI_BASE_URL for a local server such as Ollama"
+        )
+    if not ALLOW_REMOTE_MODEL_REQUESTS and not (base_url and is_loopback_url(base_url)):
+        raise ConfigError(
+            f"real model calls are switched off here; openai:{name} may only use an "
+            f"OPENAI_BASE_URL on 127.0.0.1, localhost or ::1 (got {base_url or 'the OpenAI API'})"
+        )
+    return OpenAICompatibleChat(
+        model=name,
+        api_key=SecretStr(settings.openai_api_key or PLACEHOLDER_API_KEY),
+        base_url=base_url,
+        timeout=settings.llm_timeout,
+        max_retries=settings.llm_retries,
+        # Chat Completions is what OpenAI-compatible servers implement; the Responses API is not.
+        use_responses_api=False,
+        # Usage in streamed replies is an OpenAI extension many compatible servers reject.
+        stream_usage=base_url is None,
+        structured_method=settings.llm_structured_method,
+    )
+
+
+def is_loopback_url(url: str) -> bool:
+    """True when the URL's host is this machine (127.0.0.0/8, ::1 or localhost)."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

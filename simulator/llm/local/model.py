@@ -1,0 +1,84 @@
+"""The deterministic local model: offline, the default, answers from the prompt's tagged blocks.
+
+Every prompt the simulator sends carries `<task>NAME</task>`; the local model runs
+`simulator.llm.local.tasks.NAME.run(blocks)` on the prompt's blocks. A dict it returns becomes the
+structured reply (a tool call when `with_structured_output` bound a schema), a string the text
+reply. A prompt it has no task for gets a short, polite refusal in the prompt's language.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+from types import ModuleType
+from typing import Any
+
+from simulator.base.errors import ModelError
+from simulator.base.textnorm import detect_lang
+from simulator.llm.prompting import parse_blocks
+from simulator.llm.reply_model import Reply, ReplyChatModel
+
+TASKS_PACKAGE = "simulator.llm.local.tasks"
+_TASK_NAME = re.compile(r"[a-z_]+")
+
+_UNSUPPORTED = {
+    "en": (
+        "The local model only answers the simulator's own prompts. "
+        "For free-form questions choose an OpenAI-compatible model (SIM_MODEL=openai:MODEL)."
+    ),
+    "ru": (
+        "Локальная модель отвечает только на запросы самого симулятора. "
+        "Для свободных вопросов выберите OpenAI-совместимую модель (SIM_MODEL=openai:MODEL)."
+    ),
+}
+
+
+class LocalModel(ReplyChatModel):
+    """A rule-based BaseChatModel: same prompt, same answer; no network, no weights."""
+
+    @property
+    def _llm_type(self) -> str:
+        return "simulator-local"
+
+    @property
+    def _identifying_params(self) -> Mapping[str, Any]:
+        return {"model_name": "local"}
+
+    def _reply(self, prompt: str) -> Reply:
+        blocks = parse_blocks(prompt)
+        run = task_runner(blocks.get("task", "").strip())
+        if run is None:
+            return _UNSUPPORTED[detect_lang(prompt)]
+        return run(blocks)
+
+    def _check_tool_args(self, tool: dict[str, Any], args: dict[str, Any]) -> None:
+        """A task whose answer misses a required field is a bug; say which field, and where."""
+        schema = tool["function"].get("parameters", {})
+        missing = [key for key in schema.get("required", []) if key not in args]
+        if missing:
+            name = tool["function"]["name"]
+            raise ModelError(
+                f"the local model's answer for {name} lacks {', '.join(missing)}: "
+                f"fix the local task that produced it"
+            )
+
+
+TaskRunner = Callable[[dict[str, str]], Reply]
+
+
+@lru_cache(maxsize=32)
+def task_runner(task: str) -> TaskRunner | None:
+    """`run` of simulator.llm.local.tasks.<task>, or None when there is no such task."""
+    if not _TASK_NAME.fullmatch(task):
+        return None
+    module_name = f"{TASKS_PACKAGE}.{task}"
+    try:
+        module: ModuleType = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name:
+            return None
+        raise  # the task exists but imports something missing: a bug to surface
+    run = getattr(module, "run", None)
+    return run if callable(run) else None

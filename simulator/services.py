@@ -1,0 +1,77 @@
+"""What the UI and the CLI call: open an interview, grade a design, prepare the index.
+
+Both front ends run the same code through here. The interviewer and the grader only receive their
+parts; building a model happens here, through the one door (simulator/llm/backends.py).
+"""
+
+import hashlib
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from simulator.base.errors import InputError
+from simulator.base.settings import Settings
+from simulator.interview.interviewer import Interviewer
+from simulator.interview.store import SessionStore, open_store
+from simulator.kb.knowledge import KnowledgeBase, load_knowledge
+from simulator.llm.backends import get_chat_model
+from simulator.llm.local.model import LocalModel
+from simulator.llm.local.topic_corpus import model_is_cached, trained_model, warm_up
+from simulator.retrieval.index import build_index, open_retriever
+
+
+def open_interviewer(
+    settings: Settings, model_spec: str | None = None, store: SessionStore | None = None
+) -> Interviewer:
+    """An interviewer on `model_spec` (default: settings.model) that saves to `store`."""
+    kb = load_knowledge(settings.knowledge_dir)
+    model = get_chat_model(model_spec or settings.model, settings)
+    if isinstance(model, LocalModel):  # it classifies with the topic model; a remote one rarely
+        warm_up()
+    return Interviewer(
+        kb=kb,
+        model=model,
+        settings=settings,
+        retriever=open_retriever(settings, kb),
+        store=store if store is not None else open_store(settings),
+    )
+
+
+def pick_scenario(kb: KnowledgeBase, requested: str | None, seed: bytes | None = None) -> str:
+    """The requested scenario id (checked), else a random one, repeatable for a given `seed`."""
+    ids = sorted(s.id for s in kb.scenarios)
+    if not ids:
+        raise InputError("the knowledge base has no scenarios")
+    if requested is not None:
+        if requested not in ids:
+            raise InputError(f"unknown scenario {requested!r}; known: {', '.join(ids)}")
+        return requested
+    rng = random.Random(hashlib.sha256(seed).hexdigest() if seed is not None else None)
+    return rng.choice(ids)
+
+
+@dataclass(frozen=True)
+class IndexState:
+    chunks: int
+    rebuilt: bool
+    seconds: float
+    where: str
+    topic_model_seconds: float | None
+    """Seconds spent training the topic model; None when the cached one was current."""
+
+
+def prepare_index(
+    settings: Settings, *, force: bool = False, progress: Callable[[str], None] = print
+) -> IndexState:
+    """Build the retrieval index when out of date and make sure the topic model is trained and
+    cached, so the first interview waits for neither; `progress` hears about the long steps."""
+    kb = load_knowledge(settings.knowledge_dir)
+    stats = build_index(settings, kb, force=force)
+    trained: float | None = None
+    if not model_is_cached():
+        progress("training the interviewer's topic model (once per change)...")
+        started = time.perf_counter()
+        trained_model()
+        trained = time.perf_counter() - started
+    return IndexState(stats.chunks, stats.rebuilt, stats.seconds, stats.where, trained)

@@ -1,0 +1,1 @@
+"""Streamlit pages over one typed state: render and collect input only."""
