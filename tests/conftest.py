@@ -48,6 +48,7 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         XDG_CACHE_HOME=str(root / "cache"),
         TIKTOKEN_CACHE_DIR=str(root / "tiktoken"),
         SIM_DATA_DIR=str(root / "data"),
+        SIM_ENV_FILE="",  # a developer's .env in the repository must not change what tests run
         ANONYMIZED_TELEMETRY="False",
     )
     (root / "home").mkdir()

@@ -1,5 +1,6 @@
 """Settings from the environment (prefix SIM_) and `.env`, plus the OpenAI SDK's own variables."""
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -78,10 +79,20 @@ class Settings(BaseSettings):
         return value.strip().lower() if isinstance(value, str) else value
 
 
+ENV_FILE_VARIABLE = "SIM_ENV_FILE"
+
+
+def env_file() -> str | None:
+    """The dotenv file settings read: `.env` in the working directory, or the one SIM_ENV_FILE
+    names; SIM_ENV_FILE="" reads none (the tests set that, so a developer's `.env` never changes
+    what they run)."""
+    return os.environ.get(ENV_FILE_VARIABLE, ".env") or None
+
+
 def load_settings(**overrides: object) -> Settings:
     """Read settings, turning a bad value into a one-line ConfigError."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(_env_file=env_file(), **overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "settings"

@@ -2,7 +2,6 @@
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
@@ -10,8 +9,8 @@ from simulator.base.sections import SECTION_IDS
 from simulator.base.settings import load_settings
 from simulator.kb.knowledge import REQUIRED_FACT_TOPICS, KnowledgeBase, load_knowledge
 from simulator.services import open_interviewer
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 SCENARIO_IDS = {
     "product_recs", "video_feed", "ad_ctr", "search_ranking", "payment_fraud",
     "content_moderation", "eta_prediction", "people_you_may_know", "visual_search",

@@ -7,7 +7,7 @@ import pytest
 
 from simulator.llm.local.topic_cache import KEEP, cache_dir, cached_model
 from simulator.llm.local.topic_model import TopicModel
-from tests.test_topic_model import CUES, toy_model
+from tests.llm.test_topic_model import CUES, toy_model
 
 
 class Trainer:

@@ -1,7 +1,6 @@
 """Per-section grading: the scale, monotonicity, injection, verified evidence, both backends."""
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -13,9 +12,9 @@ from simulator.kb.knowledge import KnowledgeBase, load_knowledge
 from simulator.llm.backends import get_chat_model
 from simulator.llm.local.tasks.grade import split_sentences
 from simulator.llm.scripted import ScriptedModel
-from tests.fake_openai_server import FakeOpenAIServer, structured, text
+from tests.support.fake_openai_server import FakeOpenAIServer, structured, text
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 ANSWERS = ROOT / "tests/data/answers"
 SCRIPTS = ROOT / "tests/data/scripts"
 SETTINGS = load_settings()

@@ -17,11 +17,12 @@ from simulator.base.settings import PROJECT_ROOT, load_settings
 from simulator.interview.interviewer import Interviewer
 from simulator.interview.store import open_store
 from simulator.services import open_interviewer
-from tests.reliability_support import MESSAGES, SCENARIO
+from tests.support.paths import ROOT
+from tests.support.reliability import MESSAGES, SCENARIO
 
 THREADS = 16
 PROCESSES = 4
-DRIVER = Path(__file__).with_name("reliability_driver.py")
+DRIVER = ROOT / "tests" / "support" / "reliability_driver.py"
 
 
 def tagged(tag: str) -> list[str]:

@@ -13,8 +13,8 @@ from simulator.kb.cues import FactCue, FactsBlock
 from simulator.kb.knowledge import KnowledgeBase, load_knowledge
 from simulator.llm.local.topic_corpus import load_corpus
 from simulator.llm.local.topic_model import LabelledQuestion, TopicModel, fit
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 TOPICS = ("latency", "traffic", "labels")
 CUES = FactsBlock(
     topics={

@@ -20,8 +20,8 @@ from simulator.interview.interviewer import Interviewer
 from simulator.interview.session import InterviewSession
 from simulator.interview.store import open_store
 from simulator.services import open_interviewer
-from tests.fake_openai_server import Step, hang, malformed, status, stream_cut, structured
-from tests.reliability_support import MESSAGES, SCENARIO, CompetentFakeServer
+from tests.support.fake_openai_server import Step, hang, malformed, status, stream_cut, structured
+from tests.support.reliability import MESSAGES, SCENARIO, CompetentFakeServer
 
 FAULTY_TURN = 1
 """Index of the candidate message during which the fault is injected (its classify is the first

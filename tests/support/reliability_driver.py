@@ -1,6 +1,6 @@
 """A scripted interview in its own process, for the crash tests to kill (`kill -9`).
 
-    python tests/reliability_driver.py MODE MESSAGE...
+    python tests/support/reliability_driver.py MODE MESSAGE...
 
 Prints `session ID` once the session is saved, then `turn N` after each completed exchange.
 MODE `stall-after-accept:N` saves message N (0-based) and then hangs before answering it, like a

@@ -25,8 +25,9 @@ from simulator.llm.local.tasks.classify import classify
 from simulator.llm.prompting import parse_blocks
 from simulator.llm.scripted import ScriptedModel
 from simulator.llm.tasks.classify import MessageAnalysis, SectionBlock
+from tests.support.paths import ROOT, TEST_DATA
 
-TOY = Path(__file__).parent / "data" / "toy_knowledge"
+TOY = TEST_DATA / "toy_knowledge"
 SCENARIO = "toy_recs"
 START = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
 
@@ -130,7 +131,7 @@ def test_clean_message_cuts_long_text_and_flags_empty() -> None:
 
 @pytest.fixture(scope="module")
 def real_kb() -> KnowledgeBase:
-    return load_knowledge(Path(__file__).parent.parent / "knowledge")
+    return load_knowledge(ROOT / "knowledge")
 
 
 def classify_in(kb: KnowledgeBase, scenario: str, lang: Lang, message: str) -> MessageAnalysis:

@@ -7,8 +7,9 @@ from streamlit.testing.v1 import AppTest
 
 from simulator.base.errors import ModelError
 from simulator.base.sections import SECTION_IDS, SECTION_TITLES
+from tests.support.paths import ROOT, TEST_DATA
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+APP = str(ROOT / "app.py")
 
 
 @pytest.fixture
@@ -64,7 +65,7 @@ def test_the_ui_follows_russian(app: AppTest) -> None:
 
 def test_grade_a_pasted_design(app: AppTest) -> None:
     app.sidebar.radio[1].set_value("grade").run()
-    design = (Path(__file__).parent / "data/answers/partial_en.md").read_text("utf-8")
+    design = (TEST_DATA / "answers/partial_en.md").read_text("utf-8")
     app.text_area[0].set_value(design).run()
     app.button[0].click().run()
     assert not app.exception

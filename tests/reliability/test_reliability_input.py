@@ -21,7 +21,7 @@ from simulator.cli.main import main
 from simulator.interview.interviewer import Interviewer
 from simulator.interview.store import DB_NAME, SessionStore, open_store
 from simulator.services import open_interviewer
-from tests.reliability_support import SCENARIO
+from tests.support.reliability import SCENARIO
 
 SQL = "'); DROP TABLE sessions;--"
 PATH_ID = "../../etc/passwd"

@@ -12,8 +12,7 @@ from simulator.cli.main import main
 from simulator.kb.knowledge import load_knowledge
 from simulator.retrieval.embeddings import HashingEmbedding
 from simulator.retrieval.index import _persistent_client, build_index, open_retriever
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.paths import ROOT
 
 
 @pytest.fixture(autouse=True)

@@ -21,7 +21,7 @@ from simulator.llm.calls import StreamCut, ask_structured, stream_text
 from simulator.llm.local.model import LocalModel, task_runner
 from simulator.llm.scripted import ScriptedModel, ScriptExhaustedError
 from simulator.llm.tokens import Usage
-from tests.fake_openai_server import (
+from tests.support.fake_openai_server import (
     FakeOpenAIServer,
     hang,
     malformed,

@@ -16,8 +16,8 @@ from simulator.grading.grader import grade_answer
 from simulator.kb.knowledge import load_knowledge
 from simulator.llm.backends import get_chat_model
 from simulator.report.render import render_report, to_html, to_markdown
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 ANSWER = ROOT / "tests/data/answers/thorough_ru.md"
 
 

@@ -19,8 +19,8 @@ from simulator.cli.main import main
 from simulator.interview.store import DB_NAME
 from simulator.llm.backends import get_chat_model
 from simulator.services import open_interviewer
-from tests.fake_openai_server import status
-from tests.reliability_support import MESSAGES, SCENARIO, CompetentFakeServer
+from tests.support.fake_openai_server import status
+from tests.support.reliability import MESSAGES, SCENARIO, CompetentFakeServer
 
 CANARY = "sk-test-SECRET-canary-1234"
 FRAGMENTS = (CANARY, "SECRET-canary", CANARY.encode().hex())

@@ -14,12 +14,12 @@ from simulator.base.errors import KnowledgeError
 from simulator.base.sections import LANGS, SECTION_IDS, Lang
 from simulator.base.textnorm import Terms
 from simulator.kb.knowledge import KnowledgeBase, Passage, Rubric, load_knowledge
-from tests.seed_checklist import SEED_POINTS
+from tests.support.paths import ROOT
+from tests.support.seed_checklist import SEED_POINTS
 
-REPO = Path(__file__).resolve().parents[1]
-KNOWLEDGE = REPO / "knowledge"
-TOY = REPO / "tests" / "data" / "toy_knowledge"
-SEED = REPO.parent / "shared" / "seeds" / "000_9ce5fe5c0dd5653e.txt"
+KNOWLEDGE = ROOT / "knowledge"
+TOY = ROOT / "tests" / "data" / "toy_knowledge"
+SEED = ROOT.parent / "shared" / "seeds" / "000_9ce5fe5c0dd5653e.txt"
 
 
 def _read(path: Path) -> Any:

@@ -1,6 +1,5 @@
 """get_chat_model: specs, keys and URLs, the switch that forbids real model calls."""
 
-
 import pytest
 
 from simulator.base.errors import ConfigError
@@ -9,7 +8,7 @@ from simulator.llm import backends as llm
 from simulator.llm.backends import PLACEHOLDER_API_KEY, OpenAICompatibleChat, get_chat_model
 from simulator.llm.calls import stream_text
 from simulator.llm.local.model import LocalModel
-from tests.fake_openai_server import FakeOpenAIServer, text
+from tests.support.fake_openai_server import FakeOpenAIServer, text
 
 
 def test_local_is_the_default_model() -> None:

@@ -20,9 +20,10 @@ import pytest
 from simulator.base.settings import PROJECT_ROOT, load_settings
 from simulator.interview.store import DB_NAME, SessionStore, open_store
 from simulator.services import open_interviewer
-from tests.reliability_support import MESSAGES
+from tests.support.paths import ROOT
+from tests.support.reliability import MESSAGES
 
-DRIVER = Path(__file__).with_name("reliability_driver.py")
+DRIVER = ROOT / "tests" / "support" / "reliability_driver.py"
 WAIT_S = 60.0
 
 

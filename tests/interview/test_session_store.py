@@ -13,8 +13,7 @@ import pytest
 from simulator.base.errors import InputError, StorageError
 from simulator.interview.session import InterviewSession, Turn
 from simulator.interview.store import DB_NAME, MIGRATIONS, SessionStore, open_store
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.paths import ROOT
 
 
 def _session(**kw: object) -> InterviewSession:

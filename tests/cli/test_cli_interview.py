@@ -12,8 +12,9 @@ from simulator.cli.main import main
 from simulator.interview.store import open_store
 from simulator.kb.knowledge import KnowledgeBase, load_knowledge
 from simulator.kb.phrases import load_denylist
+from tests.support.paths import TEST_DATA
 
-SCRIPTS = Path(__file__).parent / "data" / "scripts"
+SCRIPTS = TEST_DATA / "scripts"
 TURN_KINDS = {
     "candidate": {
         "clarifying_question", "answer", "move_on", "hint", "time_check", "finish", "off_topic",

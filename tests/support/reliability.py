@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from simulator.llm.local.model import LocalModel
-from tests.fake_openai_server import FakeOpenAIServer, Step, structured, text
+from tests.support.fake_openai_server import FakeOpenAIServer, Step, structured, text
 
 SCENARIO = "product_recs"
 MESSAGES = (

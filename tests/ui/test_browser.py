@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import Browser, chromium_path, free_port, wait_for_http
+from tests.support.browser import Browser, chromium_path, free_port, wait_for_http
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts"
 
 pytestmark = pytest.mark.browser
