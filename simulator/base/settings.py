@@ -92,7 +92,7 @@ def env_file() -> str | None:
 def load_settings(**overrides: object) -> Settings:
     """Read settings, turning a bad value into a one-line ConfigError."""
     try:
-        return Settings(_env_file=env_file(), **overrides)  # type: ignore[arg-type]
+        return Settings(_env_file=env_file(), **overrides)  # type: ignore[call-arg,arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "settings"
