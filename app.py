@@ -14,14 +14,13 @@ from simulator.base.errors import SimulatorError
 from simulator.base.sections import LANGS, SECTION_IDS, SECTION_TITLES, Lang
 from simulator.base.settings import Settings, load_settings
 from simulator.base.textnorm import detect_lang
-from simulator.grading.grader import grade_answer
 from simulator.grading.types import GradeReport
 from simulator.interview.session import InterviewSession
 from simulator.interview.store import SessionStore, open_store
 from simulator.kb.knowledge import KnowledgeBase, load_knowledge
-from simulator.llm.backends import get_chat_model
 from simulator.report.chart import score_chart_svg
 from simulator.report.render import to_html, to_json, to_markdown
+from simulator.services import grade_design
 from simulator.ui.state import DIFFICULTY_MINUTES, UIState, conversation_tokens
 from simulator.ui.text import t
 
@@ -210,13 +209,12 @@ def grade_view(ui: UIState, kb: KnowledgeBase) -> None:
         settings = ui.settings(base_settings())
         with st.spinner(t("grading", lang)):
             try:
-                ui.grade_report = grade_answer(
+                ui.grade_report = grade_design(
+                    settings,
                     design,
-                    kb=kb,
-                    model=get_chat_model(ui.model.spec, settings),
+                    scenario_id=scenario_id or None,
                     lang=detect_lang(design, lang),
-                    settings=settings,
-                    scenario=kb.scenario(scenario_id) if scenario_id else None,
+                    model_spec=ui.model.spec,
                 )
             except SimulatorError as exc:
                 st.error(str(exc))

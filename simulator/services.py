@@ -11,7 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from simulator.base.errors import InputError
+from simulator.base.sections import Lang
 from simulator.base.settings import Settings
+from simulator.base.textnorm import detect_lang
+from simulator.grading.grader import grade_answer
+from simulator.grading.types import GradeReport
 from simulator.interview.interviewer import Interviewer
 from simulator.interview.store import SessionStore, open_store
 from simulator.kb.knowledge import KnowledgeBase, load_knowledge
@@ -44,9 +48,7 @@ def pick_scenario(kb: KnowledgeBase, requested: str | None, seed: bytes | None =
     if not ids:
         raise InputError("the knowledge base has no scenarios")
     if requested is not None:
-        if requested not in ids:
-            raise InputError(f"unknown scenario {requested!r}; known: {', '.join(ids)}")
-        return requested
+        return kb.require_scenario(requested).id
     rng = random.Random(hashlib.sha256(seed).hexdigest() if seed is not None else None)
     return rng.choice(ids)
 
@@ -75,3 +77,25 @@ def prepare_index(
         trained_model()
         trained = time.perf_counter() - started
     return IndexState(stats.chunks, stats.rebuilt, stats.seconds, stats.where, trained)
+
+
+def grade_design(
+    settings: Settings,
+    design: str,
+    *,
+    scenario_id: str | None = None,
+    lang: Lang | None = None,
+    model_spec: str | None = None,
+) -> GradeReport:
+    """Grade a written design on `model_spec` (default: settings.model), against a scenario when
+    one is named; the report is in `lang`, or in the design's own language when None."""
+    kb = load_knowledge(settings.knowledge_dir)
+    scenario = kb.require_scenario(scenario_id) if scenario_id else None
+    return grade_answer(
+        design,
+        kb=kb,
+        model=get_chat_model(model_spec or settings.model, settings),
+        lang=lang or detect_lang(design, settings.lang),
+        settings=settings,
+        scenario=scenario,
+    )

@@ -7,11 +7,8 @@ from pathlib import Path
 from simulator.base.errors import InputError
 from simulator.base.sections import LANGS
 from simulator.base.settings import Settings
-from simulator.base.textnorm import detect_lang
-from simulator.grading.grader import grade_answer
-from simulator.kb.knowledge import load_knowledge
-from simulator.llm.backends import get_chat_model
 from simulator.report.render import render_report
+from simulator.services import grade_design
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 """Larger files are refused; texts between grader.MAX_ANSWER_CHARS and this are cut."""
@@ -55,22 +52,8 @@ def read_design(path: Path) -> str:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     text = read_design(args.file)
-    kb = load_knowledge(settings.knowledge_dir)
-    scenario = None
-    if args.scenario is not None:
-        scenario = kb.scenario(args.scenario)
-        if scenario is None:
-            raise InputError(
-                f"unknown scenario {args.scenario!r}; `python -m simulator scenarios` lists them"
-            )
-    model = get_chat_model(args.model or settings.model, settings)
-    report = grade_answer(
-        text,
-        kb=kb,
-        model=model,
-        lang=args.lang or detect_lang(text, settings.lang),
-        settings=settings,
-        scenario=scenario,
+    report = grade_design(
+        settings, text, scenario_id=args.scenario, lang=args.lang, model_spec=args.model
     )
     output = (
         json.dumps(report.to_contract(), ensure_ascii=False, indent=2)

@@ -24,7 +24,7 @@ from typing import Protocol
 
 from langchain_core.language_models import BaseChatModel
 
-from simulator.base.errors import InputError, ModelError
+from simulator.base.errors import ModelError
 from simulator.base.sanitize import MESSAGE_LIMIT, clean_message
 from simulator.base.sections import SECTION_IDS, SECTION_TITLES, Lang, SectionId
 from simulator.base.settings import Settings
@@ -514,11 +514,7 @@ class Interviewer:
         return max(0, math.ceil(left / 60))
 
     def _scenario(self, scenario_id: str) -> Scenario:
-        scenario = self.kb.scenario(scenario_id)
-        if scenario is None:
-            known = ", ".join(s.id for s in self.kb.scenarios)
-            raise InputError(f"unknown scenario {scenario_id!r} (known: {known})")
-        return scenario
+        return self.kb.require_scenario(scenario_id)
 
     def cues_for(self, session: InterviewSession) -> InterviewCues:
         """The session's compiled cues, built once per (scenario, language) and kept."""

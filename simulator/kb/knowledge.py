@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from simulator.base.errors import KnowledgeError
+from simulator.base.errors import InputError, KnowledgeError
 from simulator.base.sections import SECTION_IDS, Lang, SectionId
 
 FACT_TOPICS = (
@@ -27,6 +27,10 @@ FACT_TOPICS = (
     "traffic",
 )
 REQUIRED_FACT_TOPICS = ("data_scale", "hardware", "latency", "retraining")
+
+
+# A user's id is echoed in errors only up to this length: a 100 KB id must not flood the terminal.
+ID_ECHO_CHARS = 60
 
 
 class Strict(BaseModel):
@@ -158,6 +162,20 @@ class KnowledgeBase(Strict):
 
     def scenario(self, scenario_id: str) -> Scenario | None:
         return next((s for s in self.scenarios if s.id == scenario_id), None)
+
+    def require_scenario(self, scenario_id: str) -> Scenario:
+        """The scenario, or a one-line InputError listing the known ids (the id is shortened: it
+        may be anything a user typed)."""
+        scenario = self.scenario(scenario_id)
+        if scenario is None:
+            shown = (
+                scenario_id
+                if len(scenario_id) <= ID_ECHO_CHARS
+                else scenario_id[:ID_ECHO_CHARS] + "…"
+            )
+            known = ", ".join(sorted(s.id for s in self.scenarios))
+            raise InputError(f"unknown scenario {shown!r}; known: {known}")
+        return scenario
 
 
 M = TypeVar("M", bound=BaseModel)
