@@ -37,7 +37,7 @@ index: setup
 	$(PY) -m simulator index build
 
 evals: setup
-	$(PY) -m evals run
+	$(PY) -m evals run --split tune
 
 bench: setup
 	$(PY) -m evals bench

@@ -13,6 +13,9 @@ from simulator.base.errors import SimulatorError
 from simulator.base.settings import load_settings
 from simulator.cli.main import OneLineParser
 
+FLOOR_MISSED = 1
+"""Exit status of a run that missed a floor of evals/floors.yaml (2 stays bad input)."""
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="python -m evals", description=__doc__)
@@ -48,9 +51,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.json:
         print(json.dumps(summary, indent=2))
-        return 0
-    print(f"{'metric':<36} value")
-    for key, value in summary["metrics"].items():
-        print(f"{key:<36} {value:.3f}")
-    print(f"{summary['cases']} cases in {summary['seconds']} s; log: {out / 'log.json'}")
-    return 0
+    else:
+        print(f"{'metric':<36} value")
+        for key, value in summary["metrics"].items():
+            print(f"{key:<36} {value:.3f}")
+        print(f"{summary['cases']} cases in {summary['seconds']} s; log: {out / 'log.json'}")
+    for line in summary["missed_floors"]:
+        print(f"floor missed: {line}", file=sys.stderr)
+    return FLOOR_MISSED if summary["missed_floors"] else 0

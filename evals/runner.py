@@ -19,6 +19,7 @@ from evals.solvers import (
     LeakSolver,
     RetrievalSolver,
 )
+from simulator.base.errors import KnowledgeError
 from simulator.base.settings import Settings
 from simulator.base.textnorm import Terms
 from simulator.kb.knowledge import load_knowledge, read_yaml
@@ -104,6 +105,34 @@ SUITES = {
 }  # fmt: skip
 
 
+FLOORS_FILE = datasets.DATA_DIR.parent / "floors.yaml"
+
+
+def missed_floors(metrics: dict[str, float], limits: dict[str, dict[str, float]]) -> list[str]:
+    """One line per metric of this run that is below its floor or above its ceiling; metrics
+    the run did not compute (another suite or split) are not judged."""
+    missed = [
+        f"{name} {metrics[name]:.4f} is below its floor {floor}"
+        for name, floor in limits.get("floors", {}).items()
+        if name in metrics and metrics[name] < floor
+    ]
+    missed += [
+        f"{name} {metrics[name]:.4f} is above its ceiling {ceiling}"
+        for name, ceiling in limits.get("ceilings", {}).items()
+        if name in metrics and metrics[name] > ceiling
+    ]
+    return missed
+
+
+def load_limits(path: Path | None = None) -> dict[str, dict[str, float]]:
+    """Floors and ceilings from `path` (default: evals/floors.yaml)."""
+    path = path or FLOORS_FILE
+    data = read_yaml(path)
+    if not isinstance(data, dict) or not set(data) <= {"floors", "ceilings"}:
+        raise KnowledgeError(f"{path}: expected the keys floors and ceilings")
+    return {kind: {str(k): float(v) for k, v in (data.get(kind) or {}).items()} for kind in data}
+
+
 def _git_commit() -> str | None:
     try:
         out = subprocess.run(
@@ -166,6 +195,7 @@ def run(
         "cases": len(results),
         "seconds": round(time.perf_counter() - started, 2),
         "metrics": metrics,
+        "missed_floors": missed_floors(metrics, load_limits()),
     }
     log["spec"]["datasets"] = datasets_spec
     log.update(summary, results=results)
