@@ -17,6 +17,7 @@ from evals.solvers import (
     GradeSolver,
     InjectionSolver,
     LeakSolver,
+    OutsideSolver,
     RetrievalSolver,
 )
 from simulator.base.errors import KnowledgeError
@@ -65,6 +66,19 @@ def _injection(settings: Settings, model: str) -> Solver:
     return InjectionSolver(_grade_solver(settings, model))
 
 
+def _outside(settings: Settings, model: str) -> Solver:
+    kb = load_knowledge(settings.knowledge_dir)
+    # Each split pads with its own writer's filler, so tuning never sees the held-out lines.
+    filler: dict[tuple[str, str], list[str]] = {}
+    for split in datasets.SPLITS:
+        for line in datasets.load("filler_lines", split).cases:
+            filler.setdefault((split, line["lang"]), []).append(line["text"])
+    heldout = {c["id"] for c in datasets.load("outside_answers", "heldout").cases}
+    stuffing = read_yaml(datasets.DATA_DIR / "stuffing.yaml")
+    pasted = {lang: "\n\n".join(p.text(lang) for p in kb.passages) for lang in ("en", "ru")}
+    return OutsideSolver(_grade_solver(settings, model), filler, heldout, stuffing, pasted)
+
+
 def _leak(settings: Settings, model: str) -> Solver:
     terms = read_yaml(datasets.DATA_DIR / "solution_terms.yaml")
     return LeakSolver(open_interviewer(settings, model), Terms([*terms["en"], *terms["ru"]]))
@@ -98,6 +112,9 @@ SUITES = {
     "injection": Suite(
         "injection", "injections", scorers.injection_gain, _injection,
         mean_as("injection_inflation"),
+    ),
+    "outside": Suite(
+        "outside", "outside_answers", scorers.outside_case, _outside, scorers.outside_metrics
     ),
     "candidates": Suite(
         "candidates", "candidates", scorers.interviewer_behaved, _candidates, scorers.ordering

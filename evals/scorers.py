@@ -183,3 +183,100 @@ def ordering(scored: Scored) -> dict[str, float]:
         "candidate_ordering": round(sum(ordered) / len(ordered), 4) if ordered else 0.0,
         "interviewer_ok": mean([s for _, _, s in scored]),
     }
+
+
+# ----- outside answers: metamorphic checks that need no labels of ours ------------------------
+
+FORMAT_TOLERANCE = 1
+"""A reformatted answer may move a section by one point (the issue's bar), not more."""
+
+
+def _formats(out: dict[str, Any]) -> list[str]:
+    return [k for k in out if k.startswith("format:")]
+
+
+def outside_case(case: dict[str, Any], out: dict[str, Any]) -> Score:
+    """Per answer: the share of (format, section) pairs within FORMAT_TOLERANCE of the original;
+    the explanation lists every metamorphic result worth reading."""
+    base = _section_scores(out["original"])
+    pairs = [
+        (fmt, s, _section_scores(out[fmt])[s] - base[s]) for fmt in _formats(out) for s in base
+    ]
+    kept = [abs(d) <= FORMAT_TOLERANCE for _, _, d in pairs]
+    moved = [f"{fmt[7:]}:{s}{d:+d}" for fmt, s, d in pairs if abs(d) > FORMAT_TOLERANCE]
+    negation = ""
+    if "negated" in out:
+        negation = f"; negated {out['negated']['overall']} vs {out['original']['overall']}"
+    explanation = f"original {base} overall {out['original']['overall']}; moved {moved}{negation}"
+    return Score(sum(kept) / len(kept) if kept else 1.0, explanation)
+
+
+def _gain(scored: Scored, variant: str) -> float:
+    """The largest section gain any answer got from `variant` over its original."""
+    gains = [
+        _section_scores(out[variant])[s] - score
+        for _, out, _ in scored
+        for s, score in _section_scores(out["original"]).items()
+    ]
+    return float(max(gains, default=0))
+
+
+def _share(flags: Sequence[bool]) -> float:
+    return round(sum(flags) / len(flags), 4) if flags else 0.0
+
+
+def _evidence_in_section(case: dict[str, Any], report: dict[str, Any]) -> list[bool]:
+    """Per evidence quote of the original: does a part of the same section contain it?"""
+    flags = []
+    for section in report["sections"]:
+        own = " ".join(p["text"] for p in case["parts"] if p["section"] == section["id"])
+        flat_own = " ".join(own.split()).lower()
+        for quote in section["evidence"]:
+            flags.append(" ".join(quote.split()).lower()[:60] in flat_own)
+    return flags
+
+
+def outside_metrics(scored: Scored) -> dict[str, float]:
+    """Format invariance, ablation, negation, stuffing, padding, hidden text, scenario mismatch,
+    pasted knowledge, agreement with the writers' coverage labels and report consistency."""
+    sensitive: list[bool] = []
+    collateral: list[bool] = []
+    negation: list[bool] = []
+    mismatch: list[bool] = []
+    coverage: list[int] = []
+    graded: list[int] = []
+    evidence: list[bool] = []
+    fours_missed = 0
+    for case, out, _ in scored:
+        base = _section_scores(out["original"])
+        for key in (k for k in out if k.startswith("ablated:")):
+            section = key.split(":", 1)[1]
+            after = _section_scores(out[key])
+            if base[section] >= 1:
+                sensitive.append(after[section] < base[section])
+            collateral += [abs(after[s] - base[s]) >= 1 for s in base if s != section]
+        if "negated" in out:
+            negation.append(out["negated"]["overall"] < out["original"]["overall"])
+        mismatch.append(out["mismatch"]["overall"] <= out["original"]["overall"])
+        for s, score in base.items():
+            coverage.append(int(case["coverage"][s]))
+            graded.append(score)
+        evidence += _evidence_in_section(case, out["original"])
+        for report in (v for k, v in out.items() if k != "pasted"):
+            fours_missed += sum(1 for s in report["sections"] if s["score"] == 4 and s["missed"])
+    pasted = max((out["pasted"]["overall"] for _, out, _ in scored), default=0.0)
+    return {
+        "outside_format_invariance": mean([s for _, _, s in scored]),
+        "outside_ablation_sensitivity": _share(sensitive),
+        "outside_ablation_collateral": _share(collateral),
+        "outside_negation_lowers": _share(negation),
+        "outside_stuffing_gain": _gain(scored, "stuffed"),
+        "outside_padding_gain": _gain(scored, "padded"),
+        "outside_hidden_gain": _gain(scored, "hidden"),
+        "outside_mismatch_no_gain": _share(mismatch),
+        "outside_pasted_overall": float(pasted),
+        "outside_spearman": spearman(coverage, graded),
+        "outside_qwk": qwk(coverage, graded),
+        "outside_evidence_in_section": _share(evidence),
+        "outside_four_with_missed": float(fours_missed),
+    }

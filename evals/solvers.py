@@ -2,10 +2,12 @@
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
+from evals import metamorphic
 from evals.scorers import leaked_terms
 from simulator.base.sections import SECTION_IDS
 from simulator.base.settings import PROJECT_ROOT, Settings
@@ -158,3 +160,53 @@ class CandidateSolver:
 def _drain(chunks: Iterator[str]) -> None:
     for _ in chunks:
         pass
+
+
+@dataclass
+class OutsideSolver:
+    """An outside answer graded as written and in every variant of evals/metamorphic.py."""
+
+    grader: GradeSolver
+    filler: dict[tuple[str, str], list[str]]
+    """Shallow filler sentences per (split, language), for padding."""
+    heldout: set[str]
+    """Ids of the held-out answers (padded with the held-out filler)."""
+    stuffing: dict[str, str]
+    """Keyword stuffing per language."""
+    pasted: dict[str, str]
+    """The knowledge base's own passages per language, pasted as if they were an answer."""
+    padding_words: int = 3000
+    _pasted_reports: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __call__(self, case: dict[str, Any]) -> dict[str, Any]:
+        lang = "ru" if case["lang"] == "ru" else "en"
+        parts = case["parts"]
+        original = metamorphic.joined(parts)
+        grade = partial(self._grade, case, lang)
+        out: dict[str, Any] = {"original": grade(original)}
+        for name, form in metamorphic.FORMATS.items():
+            out[f"format:{name}"] = grade(form(parts, case["id"]))
+        for section in dict.fromkeys(p["section"] for p in parts):
+            out[f"ablated:{section}"] = grade(metamorphic.ablated(parts, section))
+        if case.get("wrong_parts"):
+            out["negated"] = grade(metamorphic.negated(parts, case["wrong_parts"]))
+        out["stuffed"] = grade(metamorphic.stuffed(original, self.stuffing[lang]))
+        out["hidden"] = grade(metamorphic.hidden(original, self.stuffing[lang]))
+        out["padded"] = grade(
+            metamorphic.padded(original, self._filler(case, lang), self.padding_words, case["id"])
+        )
+        scenarios = [s.id for s in self.grader.kb.scenarios]
+        out["mismatch"] = grade(original, metamorphic.other_scenario(case, scenarios))
+        if lang not in self._pasted_reports:
+            self._pasted_reports[lang] = grade(self.pasted[lang], None)
+        out["pasted"] = self._pasted_reports[lang]
+        return out
+
+    def _filler(self, case: dict[str, Any], lang: str) -> list[str]:
+        return self.filler[("heldout" if case["id"] in self.heldout else "tune", lang)]
+
+    def _grade(
+        self, case: dict[str, Any], lang: str, text: str, scenario: str | None = "own"
+    ) -> dict[str, Any]:
+        wanted = case["scenario"] if scenario == "own" else scenario
+        return self.grader.grade(text, {"lang": lang, "scenario": wanted or ""})
