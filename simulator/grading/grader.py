@@ -15,6 +15,7 @@ from langchain_core.language_models import BaseChatModel
 
 from simulator.base.sections import LANGS, SECTION_IDS, Lang
 from simulator.base.settings import Settings
+from simulator.base.strings import text
 from simulator.grading.types import (
     GradeReport,
     MissedPoint,
@@ -31,29 +32,10 @@ MAX_ANSWER_CHARS = 200_000
 """Longer answers are graded on this prefix, and the report says so."""
 READ_NEXT = 5
 
-# A clarifying question about these fact topics covers the matching requirements checkpoint.
-TOPIC_CHECKPOINTS = {
-    "data_scale": "requirements.data_volume",
-    "hardware": "requirements.hardware_budget",
-    "latency": "requirements.latency_accuracy",
-    "retraining": "requirements.retraining",
-}
-
-_NOTICES = {
-    "truncated": {
-        "en": "The answer was longer than {limit} characters; only the first {limit} were graded.",
-        "ru": "Ответ длиннее {limit} символов; оценены только первые {limit}.",
-    },
-    "fallback": {
-        "en": "The configured model failed, so the local model graded this answer: {note}",
-        "ru": "Выбранная модель не справилась, ответ оценила локальная модель: {note}",
-    },
-    "advice_depth": {
-        "en": "Say why, not only what: argue the trade-offs and tie them to this scenario's facts.",
-        "ru": "Объясняйте не только что, но и почему: разбирайте компромиссы на фактах задачи.",
-    },
-    "advice_missed": {"en": "Cover next time: {text}", "ru": "В следующий раз раскройте: {text}"},
-}
+UNVERIFIED_MAX_SCORE = 1
+"""A section with no quote verified in the answer shows at most that a point was named (scale 1)."""
+TOP_SCORE = 4
+"""The top of the 0..4 scale: below it, the advice asks for argued trade-offs tied to the facts."""
 
 
 def grade_answer(
@@ -70,8 +52,8 @@ def grade_answer(
     notices: list[str] = []
     if len(answer) > MAX_ANSWER_CHARS:
         answer = answer[:MAX_ANSWER_CHARS]
-        notices.append(_NOTICES["truncated"][lang].format(limit=MAX_ANSWER_CHARS))
-    credited = _credited_checkpoints(scenario, disclosed_facts)
+        notices.append(text("grade.notice.truncated", lang, limit=MAX_ANSWER_CHARS))
+    credited = _credited_checkpoints(kb, scenario, disclosed_facts)
     prompt = render(
         settings.prompts_dir,
         "grade",
@@ -82,7 +64,7 @@ def grade_answer(
     )
     result = ask_structured(model, SectionGrades, prompt)
     if result.fallback:
-        notices.append(_NOTICES["fallback"][lang].format(note=result.note or ""))
+        notices.append(text("grade.notice.fallback", lang, note=result.note or ""))
     by_id = {g.id: g for g in result.value.sections}
     sections = [
         _section_report(by_id.get(sid, SectionGrade(id=sid, score=0)), answer, kb, lang, credited)
@@ -101,15 +83,19 @@ def grade_answer(
     )
 
 
-def _credited_checkpoints(scenario: Scenario | None, disclosed: Sequence[str]) -> set[str]:
+def _credited_checkpoints(
+    kb: KnowledgeBase, scenario: Scenario | None, disclosed: Sequence[str]
+) -> set[str]:
+    """Checkpoints covered by asking: the rubric's `credited_by_topics` of the facts disclosed."""
     if scenario is None:
         return set()
     topics = {f.topic for f in scenario.facts if f.id in set(disclosed)}
-    return {TOPIC_CHECKPOINTS[t] for t in topics if t in TOPIC_CHECKPOINTS}
+    return kb.rubric.credited_by(topics)
 
 
 def _rubric_block(kb: KnowledgeBase, scenario: Scenario | None) -> dict[str, object]:
-    """Checkpoints and scenario points with the cue terms of both languages (answers mix them)."""
+    """Checkpoints and scenario points with the cue terms of both languages (answers mix them);
+    the checkpoint with a `role` (the pipeline) says so, for the local grader."""
     sections: dict[str, object] = {}
     for sid in SECTION_IDS:
         section = kb.rubric.sections[sid]
@@ -122,6 +108,7 @@ def _rubric_block(kb: KnowledgeBase, scenario: Scenario | None) -> dict[str, obj
                     "weight": c.weight,
                     "description": c.description.en,
                     "terms": [t for lang in LANGS for t in c.evidence(lang)],
+                    **({"role": c.role} if c.role else {}),
                 }
                 for c in section.checkpoints
             ],
@@ -156,9 +143,9 @@ def _section_report(
     grade: SectionGrade, answer: str, kb: KnowledgeBase, lang: Lang, credited: set[str]
 ) -> SectionReport:
     evidence = _verified(grade.evidence, answer)
-    asked = grade.id == "requirements" and bool(credited)
-    score = grade.score if evidence or asked else min(grade.score, 1)
     checkpoints = kb.rubric.sections[grade.id].checkpoints
+    asked = any(c.id in credited for c in checkpoints)
+    score = grade.score if evidence or asked else min(grade.score, UNVERIFIED_MAX_SCORE)
     covered = set(grade.covered) | credited
     missed = sorted((c for c in checkpoints if c.id not in covered), key=lambda c: -c.weight)
     advice = [a for a in grade.advice if a.strip()][:2] or _advice(missed, score, lang)
@@ -184,9 +171,9 @@ def _missed_point(checkpoint: Checkpoint, kb: KnowledgeBase, lang: Lang) -> Miss
 
 
 def _advice(missed: list[Checkpoint], score: int, lang: Lang) -> list[str]:
-    advice = [_NOTICES["advice_missed"][lang].format(text=c.description(lang)) for c in missed[:1]]
-    if score < 4:
-        advice.append(_NOTICES["advice_depth"][lang])
+    advice = [text("grade.advice.missed", lang, text=c.description(lang)) for c in missed[:1]]
+    if score < TOP_SCORE:
+        advice.append(text("grade.advice.depth", lang))
     return advice[:2]
 
 

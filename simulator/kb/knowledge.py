@@ -8,7 +8,7 @@ import hashlib
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -27,6 +27,8 @@ FACT_TOPICS = (
     "traffic",
 )
 REQUIRED_FACT_TOPICS = ("data_scale", "hardware", "latency", "retraining")
+PIPELINE_ROLE = "pipeline"
+"""The role of the checkpoint that an answer laying out the system end to end covers."""
 
 
 # A user's id is echoed in errors only up to this length: a 100 KB id must not flood the terminal.
@@ -81,6 +83,12 @@ class Checkpoint(Strict):
     """A follow-up question the interviewer asks when the point is missing; never the answer."""
     passage: str
     """Id of the knowledge passage that explains the point."""
+    credited_by_topics: list[str] = Field(default_factory=list)
+    """Fact topics (keys of `topics.yaml`) whose clarifying question covers this point: asking how
+    much data there is is itself what `requirements.data_volume` asks for."""
+    role: Literal["pipeline"] | None = None
+    """`pipeline`: the one checkpoint a chain of arrows or a block wiring named parts together
+    covers, whatever its terms; its section is the one that says how the others connect."""
 
 
 class RubricSection(Strict):
@@ -97,7 +105,25 @@ class Rubric(Strict):
         missing = [s for s in SECTION_IDS if s not in self.sections]
         if missing:
             raise ValueError(f"sections missing: {', '.join(missing)}")
+        pipelines = [cp.id for _, cp in self._checkpoints() if cp.role == PIPELINE_ROLE]
+        if len(pipelines) != 1:
+            found = ", ".join(pipelines) or "none"
+            raise ValueError(f"exactly one checkpoint needs `role: {PIPELINE_ROLE}` ({found})")
+        credited = [t for _, cp in self._checkpoints() for t in cp.credited_by_topics]
+        if not credited:
+            raise ValueError("no checkpoint has `credited_by_topics`")
+        twice = _duplicates(credited)
+        if twice:
+            raise ValueError(f"topics credit more than one checkpoint: {', '.join(twice)}")
         return self
+
+    def _checkpoints(self) -> list[tuple[SectionId, Checkpoint]]:
+        return [(sid, cp) for sid, s in self.sections.items() for cp in s.checkpoints]
+
+    def credited_by(self, topics: Iterable[str]) -> set[str]:
+        """Ids of the checkpoints that a clarifying question about any of `topics` covers."""
+        asked = set(topics)
+        return {cp.id for _, cp in self._checkpoints() if asked & set(cp.credited_by_topics)}
 
 
 class Fact(Strict):
@@ -236,7 +262,7 @@ def _load_cached(root: Path, digest: str) -> KnowledgeBase:
     scenarios = [
         _validate(Scenario, read_yaml(path), path) for path in _yaml_files(root / "scenarios")
     ]
-    _cross_check(passages, rubric, scenarios, rubric_path, root / "scenarios")
+    _cross_check(passages, rubric, topics, scenarios, rubric_path, root / "scenarios")
     return KnowledgeBase(
         passages=passages, rubric=rubric, topics=topics, scenarios=scenarios, digest=digest
     )
@@ -254,6 +280,7 @@ def _duplicates(ids: Iterable[str]) -> list[str]:
 def _cross_check(
     passages: list[Passage],
     rubric: Rubric,
+    topics: dict[str, BilingualTerms],
     scenarios: list[Scenario],
     rubric_path: Path,
     scenario_dir: Path,
@@ -268,6 +295,12 @@ def _cross_check(
                 raise KnowledgeError(
                     f"{rubric_path}: field sections.{section_id}.{cp.id}.passage: "
                     f"unknown passage id {cp.passage!r}"
+                )
+            unknown = [t for t in cp.credited_by_topics if t not in topics]
+            if unknown:
+                raise KnowledgeError(
+                    f"{rubric_path}: field sections.{section_id}.{cp.id}.credited_by_topics: "
+                    f"unknown fact topic {unknown[0]!r} (not in topics.yaml)"
                 )
     dup = _duplicates(cp.id for s in rubric.sections.values() for cp in s.checkpoints)
     if dup:

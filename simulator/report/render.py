@@ -1,11 +1,13 @@
 """The feedback report as Markdown, JSON or a standalone HTML page (chart inline, no network)."""
 
 import json
+import re
 from collections.abc import Sequence
 from html import escape
 from typing import Protocol
 
 from simulator.base.sections import SECTION_TITLES, Lang
+from simulator.base.strings import text
 from simulator.grading.types import GradeReport
 from simulator.report.chart import score_chart_svg
 
@@ -22,32 +24,33 @@ class TranscriptTurn(Protocol):
     def kind(self) -> str: ...
 
 
-_LABELS: dict[str, dict[Lang, str]] = {
-    "title": {"en": "Interview feedback", "ru": "Разбор интервью"},
-    "overall": {"en": "Overall", "ru": "Итог"},
-    "scenario": {"en": "Scenario", "ru": "Сценарий"},
-    "evidence": {"en": "What you said", "ru": "Что вы сказали"},
-    "missed": {"en": "What was missing", "ru": "Чего не хватило"},
-    "advice": {"en": "Advice", "ru": "Совет"},
-    "read_next": {"en": "Read next", "ru": "Что почитать"},
-    "transcript": {"en": "Transcript", "ru": "Стенограмма"},
-    "fallback": {
-        "en": "Graded by the local model after the configured model failed.",
-        "ru": "Оценено локальной моделью, потому что выбранная модель не справилась.",
-    },
-    "none": {"en": "nothing", "ru": "ничего"},
-    "interviewer": {"en": "Interviewer", "ru": "Интервьюер"},
-    "candidate": {"en": "You", "ru": "Вы"},
-    "question": {"en": "clarifying question", "ru": "уточняющий вопрос"},
-}
-
-
 def _l(key: str, lang: Lang) -> str:
-    return _LABELS[key][lang]
+    """The report label `report.<key>` in `lang`."""
+    return text(f"report.{key}", lang)
 
 
 def to_json(report: GradeReport) -> str:
     return json.dumps(report.to_contract(), ensure_ascii=False, indent=2)
+
+
+_MD_ESCAPED = re.compile(r"[\\`\[\]]")
+_ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
+_SCRIPT_SCHEME = re.compile(
+    r"\b(javascript\s*|vbscript\s*|data):(?=[\w.+-]+/|[,;])|\b(javascript\s*|vbscript\s*):",
+    re.IGNORECASE,
+)
+
+
+def _md_text(value: str) -> str:
+    """Text from the candidate (or a model) made inert in Markdown, still reading as written:
+    raw HTML shows as text (`<script>`, `<img onerror=...>`), `[x](url)` and `![i](url)` form no
+    link or image (brackets, backticks and backslashes are escaped), and a `javascript:`,
+    `vbscript:` or `data:…/…` target loses its colon to an entity, so it is never a live scheme
+    (a plain "data: 40M rows" stays as written)."""
+    value = _MD_ESCAPED.sub(lambda m: "\\" + m.group(0), value)
+    value = _ENTITY.sub("&amp;", value)
+    value = value.replace("<", "&lt;").replace(">", "&gt;")
+    return _SCRIPT_SCHEME.sub(lambda m: (m.group(1) or m.group(2)) + "&#58;", value)
 
 
 def to_markdown(report: GradeReport, transcript: Sequence[TranscriptTurn] | None = None) -> str:
@@ -58,26 +61,29 @@ def to_markdown(report: GradeReport, transcript: Sequence[TranscriptTurn] | None
     out.append(f"**{_l('overall', lang)}: {report.overall:.2f} / 4**")
     if report.fallback:
         out += ["", f"> ⚠ {_l('fallback', lang)}"]
-    out += [f"> {n}" for n in report.notices]
+    out += [f"> {_md_text(n)}" for n in report.notices]
     out += ["", "| | |", "|---|---|"]
     out += [f"| {SECTION_TITLES[s.id][lang]} | {s.score} / 4 |" for s in report.sections]
     for s in report.sections:
         out += ["", f"## {SECTION_TITLES[s.id][lang]}: {s.score} / 4", ""]
         out.append(f"**{_l('evidence', lang)}:**")
-        out += [f"> {q}" for q in s.evidence] or [f"- _{_l('none', lang)}_"]
+        out += [f"> {_md_text(q)}" for q in s.evidence] or [f"- _{_l('none', lang)}_"]
         if s.missed:
             out += ["", f"**{_l('missed', lang)}:**"]
-            out += [f"- {m.text} — _{m.passage}_: {m.passage_text}" for m in s.missed]
-        out += ["", f"**{_l('advice', lang)}:**"] + [f"- {a}" for a in s.advice]
+            out += [
+                f"- {_md_text(m.text)} — _{m.passage}_: {_md_text(m.passage_text)}"
+                for m in s.missed
+            ]
+        out += ["", f"**{_l('advice', lang)}:**"] + [f"- {_md_text(a)}" for a in s.advice]
     if report.read_next:
         out += ["", f"## {_l('read_next', lang)}", ""]
-        out += [f"- {r.title} (`{r.passage}`)" for r in report.read_next]
+        out += [f"- {_md_text(r.title)} (`{r.passage}`)" for r in report.read_next]
     if transcript:
         out += ["", f"## {_l('transcript', lang)}", ""]
         for turn in transcript:
             who = _l("candidate" if turn.role == "candidate" else "interviewer", lang)
             mark = f" **[{_l('question', lang)}]**" if turn.kind in CLARIFYING_KINDS else ""
-            out.append(f"**{who}**{mark}: {turn.text}  ")
+            out.append(f"**{who}**{mark}: {_md_text(turn.text)}  ")
     return "\n".join(out) + "\n"
 
 

@@ -16,23 +16,13 @@ from types import ModuleType
 from typing import Any
 
 from simulator.base.errors import ModelError
+from simulator.base.strings import text
 from simulator.base.textnorm import detect_lang
 from simulator.llm.prompting import parse_blocks
 from simulator.llm.reply_model import Reply, ReplyChatModel
 
 TASKS_PACKAGE = "simulator.llm.local.tasks"
 _TASK_NAME = re.compile(r"[a-z_]+")
-
-_UNSUPPORTED = {
-    "en": (
-        "The local model only answers the simulator's own prompts. "
-        "For free-form questions choose an OpenAI-compatible model (SIM_MODEL=openai:MODEL)."
-    ),
-    "ru": (
-        "Локальная модель отвечает только на запросы самого симулятора. "
-        "Для свободных вопросов выберите OpenAI-совместимую модель (SIM_MODEL=openai:MODEL)."
-    ),
-}
 
 
 class LocalModel(ReplyChatModel):
@@ -50,7 +40,7 @@ class LocalModel(ReplyChatModel):
         blocks = parse_blocks(prompt)
         run = task_runner(blocks.get("task", "").strip())
         if run is None:
-            return _UNSUPPORTED[detect_lang(prompt)]
+            return text("local_model.unsupported", detect_lang(prompt))
         return run(blocks)
 
     def _check_tool_args(self, tool: dict[str, Any], args: dict[str, Any]) -> None:

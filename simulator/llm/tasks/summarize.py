@@ -1,10 +1,14 @@
 """The `summarize` task: what the interviewer sends to fold older turns into a running summary."""
 
+from collections.abc import Mapping
+
 from pydantic import BaseModel
 
 from simulator.base.sections import Lang
+from simulator.base.strings import TextByLang
 
-HEADINGS: dict[Lang, str] = {"en": "Earlier, the candidate said:", "ru": "Ранее кандидат сказал:"}
+HEADINGS: Mapping[Lang, str] = TextByLang("summary.heading")
+"""The running summary's first line, by language."""
 
 
 class HistoryTurn(BaseModel):

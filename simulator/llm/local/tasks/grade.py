@@ -11,6 +11,9 @@ A section says more than a name only once its blocks hold a few sentences' worth
 reasons and figures of those blocks count for it, but only from sentences that touch the design.
 The architecture says more than a name only where a block moves data between named parts (stores,
 queues, jobs, services): pipeline talk that names only its stages stays a name.
+The cue words (reasons, hedges, section names, parts, flows) are data in
+`knowledge/lexicon/grading.yaml`, and the words that speak to the grader in `steering.yaml`; the
+pipeline checkpoint is the one the rubric block marks `role: pipeline`.
 """
 
 import json
@@ -20,93 +23,15 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from simulator.base.sections import SECTION_IDS, SectionId
-from simulator.base.textnorm import STOP_WORDS, Terms, compiled_terms, words
+from simulator.base.textnorm import STOP_WORDS, compiled_terms, words
+from simulator.kb.knowledge import PIPELINE_ROLE
+from simulator.kb.lexicon import lexicon
 
-REASON_TERMS = Terms(
-    [
-        "because",
-        "since",
-        "so that",
-        "therefore",
-        "trade-off*",
-        "tradeoff*",
-        "trade off",
-        "but",
-        "however",
-        "instead",
-        "whereas",
-        "pros",
-        "cons",
-        "downside*",
-        "upside*",
-        "at the cost",
-        "cost of",
-        "which means",
-        "otherwise",
-        "drawback*",
-        "risk*",
-        "guardrail*",
-        "потому что",
-        "так как",
-        "поэтому",
-        "чтобы",
-        "компромисс*",
-        "но",
-        "однако",
-        "зато",
-        "плюсы*",
-        "плюс в том",
-        "из плюсов",
-        "минус*",
-        "вместо",
-        "иначе",
-        "ценой",
-        "недостат*",
-        "преимуществ*",
-        "риск*",
-        "гардрейл*",
-        "защитн* метрик*",
-    ]
-)
-# A sentence that hedges ("probably", "наверное") or only wishes ("it would be nice", "хорошо бы")
-# guesses instead of arguing: its "because" rests on nothing the candidate knows, so it gives no
-# reason.
-HEDGES = Terms(
-    [
-        "probably", "maybe", "perhaps", "i guess", "something", "somehow", "would be nice",
-        "would be good", "наверное", "наверно", "скорее всего", "что-нибудь", "как-нибудь",
-        "какой-нибудь", "какая-нибудь", "какие-нибудь", "какую-нибудь", "хорошо бы", "неплохо бы",
-    ]
-)  # fmt: skip
-# Words addressed to whoever grades, not to the design problem: such a sentence is an attempt to
-# steer the grade, so it neither covers nor names anything.
-TO_THE_GRADER = Terms(
-    [
-        "rubric", "grader", "grading*", "checklist", "full marks", "ignore previous",
-        "ignore all", "ignore your", "ignore the above", "ignore the rubric", "disregard any",
-        "system prompt", "you are now", "pretend",
-        "рубрик*", "оценщик*", "чеклист*", "критери* оценк*", "игнорируй*", "проигнорируй*",
-        "не обращай внимани*", "высший балл", "теперь ты", "притворись", "представь, что ты",
-    ]
-)  # fmt: skip
-# Words that name a section when they open a block ("Serving:", "## Data and labels"): what follows
-# is about that section, so its sentences count there first.
-SECTION_NAMES: dict[SectionId, Terms] = {
-    "requirements": Terms(["requirement*", "clarif*", "scope", "problem statement", "требовани*",
-                           "уточнени*", "постановк*"]),
-    "metrics": Terms(["metric*", "evaluation", "метрик*", "оценк* качеств*"]),
-    "architecture": Terms(["architecture", "pipeline", "system design", "high-level design",
-                           "end-to-end", "end to end", "сквозн*",
-                           "архитектур*", "пайплайн*"]),
-    "data": Terms(["data", "dataset", "features", "feature engineering", "labels", "данные",
-                   "данных", "датасет*", "признак*", "разметк*"]),
-    "model": Terms(["model", "models", "modelling", "modeling", "модел*"]),
-    "serving": Terms(["serving", "deployment", "deploy*", "production", "inference", "monitoring",
-                      "launch", "сервинг*", "обслуживани*", "внедрени*", "деплой*", "продакшн*",
-                      "инференс*", "мониторинг*", "запуск*"]),
-}  # fmt: skip
 LABEL_LEVEL = 7
 """A "Label:" line is a heading below every Markdown level (`#` to `######`)."""
+LABEL_MAX_WORDS = 6
+"""A line ending in a colon is a "Label:" heading only this short; a longer one is a sentence that
+introduces what follows ("We need three things to serve this:")."""
 RUN_IN_WORDS = 3
 """A label with no colon or bold, a line of its own ("Metrics") or a paragraph's first sentence
 ("Requirements. We ..."), is at most this many words."""
@@ -116,43 +41,50 @@ DEVELOPED_WORDS = 15
 """A section whose blocks hold fewer words than this only names its points (level 1)."""
 COMPLETE = 0.85
 """Coverage at which a section has "most key points" even without reason words."""
-CONNECTING_SECTION: SectionId = "architecture"
-"""It describes how the other sections' parts connect, so those parts never outvote its cues."""
 ARGUED = 0.75
 """Reasons per checkpoint that make a fully covered section argued throughout."""
-FLOW_CHECKPOINT = (CONNECTING_SECTION, "architecture.pipeline")
-"""A chain of arrows (a -> b -> c), or a block that wires named parts together, lays out the
-pipeline, whatever its boxes are called."""
-# Named parts of a running system. "Data, then the model, then serving" names the pipeline's
-# stages; saying what stores, moves and serves them is what makes an architecture concrete.
-COMPONENTS = Terms(
-    [
-        "feature store", "warehouse*", "data lake", "storage", "bucket*", "queue*", "broker*",
-        "kafka", "flink", "spark", "airflow", "event stream", "registry", "mlflow", "feast",
-        "index", "faiss", "hnsw", "cache*", "redis", "key-value", "database*", "postgres*",
-        "clickhouse", "bigquery", "elasticsearch", "table*", "snapshot*", "job*", "service*",
-        "microservice*", "api", "endpoint*", "gateway", "backend", "crm", "dashboard*", "s3",
-        "hdfs", "trie",
-        "хранилищ*", "витрин*", "озер* данных", "бакет*", "очеред*", "брокер*", "реестр*",
-        "индекс*", "кеш*", "кэш*", "база", "бд", "таблиц*", "снапшот*", "джоб*", "задани*",
-        "сервис*", "микросервис*", "бэкенд*", "дашборд*", "эндпоинт*",
-    ]
-)  # fmt: skip
-# Words that move data from one part to another ("writes to", "reads from", "выгружаем в").
-FLOWS = Terms(
-    [
-        "into", "from", "through", "via", "write*", "written", "read*", "send*", "sent",
-        "return*", "load*", "upload*", "call*", "pull*", "push*", "land*", "feed*", "fed",
-        "export*", "ingest*", "emit*", "stream*", "publish*", "consum*", "fetch*", "look* up",
-        "stored in", "goes to", "back to",
-        "пиш*", "запис*", "чита*", "отправ*", "отда*", "переда*", "возвращ*", "загруж*",
-        "загруз*", "выгруж*", "выгруз*", "клад*", "складыва*", "берет", "забира*", "попада*",
-        "приход*", "поступа*", "уход*", "идут в", "лежат в", "хранятся в", "публику*",
-        "достает", "из", "через",
-    ]
-)  # fmt: skip
+FULL_COVERAGE = 1.0
+"""Every checkpoint covered: with ARGUED reasons, a 4 without quoting the scenario at length."""
+ARGUED_TIES = 1
+"""Even a fully argued section ties to the scenario this often for a 4: the scale's "tied to this
+scenario's facts"."""
+QUOTED_COVERAGE = 0.6
+"""A 4 by quoting the scenario still needs most points covered, not depth on a few."""
+QUOTED_REASONS = 2
+"""...and this many reasons: one "because" is not trade-offs argued."""
+QUOTED_TIES = 3
+"""...and this many of the scenario's points and figures: tied to this case, not to any."""
+MOST_COVERAGE = 0.4
+"""Below COMPLETE, this share of the points is "most key points" (a 3) when reasons or facts back
+them; "most" counts by weight, and the heaviest points carry a section."""
+BACKED_REASONS = 2
+"""Reasons that back a section's points on their own: argued twice."""
+BACKED_TIES_WITH_A_REASON = 2
+"""Ties to the scenario that back one reason: argued once and tied twice to the facts."""
+BACKED_TIES = 4
+"""Ties to the scenario that back a section without a reason word: tied throughout."""
+SOME_COVERAGE = 0.25
+"""A quarter of the points by weight is "some key points" (a 2); less only names the section."""
 WIRED_COMPONENTS = 2
 """A block that moves data between at least this many named parts says how the system connects."""
+CHAIN_ARROWS = 2
+"""Two arrows chain three parts (a -> b -> c): a pipeline laid out, not one step."""
+FRAGMENT_WORDS = 3
+"""A sentence of at most this many words is a fragment: it names a point, it does not cover it."""
+LABELLED_FRAGMENT_WORDS = 2
+"""A label's body of at most this many words is a fragment; fewer than FRAGMENT_WORDS, since the
+label already says what the body is about ("Latency: no online serving")."""
+BARE_LIST_ITEMS = 3
+"""A run of at least this many short names is a bare list of buzzwords ("AUC, F1, NDCG")."""
+LABELLED_LIST_ITEMS = 2
+"""After a label, two names already make a bare list ("Offline: F1, AUC")."""
+NAME_WORDS = 2
+"""A list item of at most this many words is a name ("feature store"), not a claim."""
+BARE_LIST_SHARE = 0.75
+"""A list is bare when at least this share of its items are names: one longer item among names
+does not make it an argument."""
+EVIDENCE_QUOTES = 3
+"""Quotes kept per section as its evidence, the most argued first."""
 _TAG = re.compile(r"</?[a-z_]+[^>]*>", re.IGNORECASE)
 _NUMBER = re.compile(r"\d")
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
@@ -173,6 +105,8 @@ class CueItem(BaseModel):
     id: str
     weight: float = 1.0
     terms: list[str]
+    role: str | None = None
+    """`pipeline` for the checkpoint that laying out the system covers (knowledge/rubric.yaml)."""
 
 
 class SectionCues(BaseModel):
@@ -182,6 +116,32 @@ class SectionCues(BaseModel):
 
 class RubricBlock(BaseModel):
     sections: dict[SectionId, SectionCues]
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """The rubric's pipeline checkpoint (`role: pipeline`) and its section.
+
+    A chain of arrows (a -> b -> c), or a block that wires named parts together, lays out the
+    pipeline, whatever its boxes are called. Its section describes how the other sections' parts
+    connect, so those parts never outvote its cues.
+    """
+
+    section: SectionId
+    checkpoint: str
+
+
+def pipeline_of(rubric: RubricBlock) -> Pipeline | None:
+    """The checkpoint the rubric block marks `role: pipeline`, if any."""
+    return next(
+        (
+            Pipeline(section_id, c.id)
+            for section_id, cues in rubric.sections.items()
+            for c in cues.checkpoints
+            if c.role == PIPELINE_ROLE
+        ),
+        None,
+    )
 
 
 class DisclosedBlock(BaseModel):
@@ -214,6 +174,7 @@ def split_sentences(answer: str) -> list[Sentence]:
     not a list item) that opens with a lead-in naming one ("Serving: ...") declares it for that
     block. Both depend only on what comes before, so adding text never re-files earlier sentences.
     """
+    to_the_grader = lexicon().steering.to_the_grader
     out: list[Sentence] = []
     open_headings: list[tuple[int, SectionId]] = []
     by_lead_in: SectionId | None = None
@@ -237,7 +198,7 @@ def split_sentences(answer: str) -> list[Sentence]:
         block_start = heading
         for part in _SENTENCE_END.split(stripped):
             part = part.strip()
-            if not part or _TAG.search(part) or part in TO_THE_GRADER:
+            if not part or _TAG.search(part) or part in to_the_grader:
                 continue
             content = not heading and _has_content(part)
             out.append(
@@ -264,7 +225,7 @@ def _heading_level(line: str, stripped: str, opens_block: bool) -> int | None:
     marks = len(line.lstrip()) - len(line.lstrip().lstrip("#"))
     if marks:
         return marks
-    if stripped.endswith(":") and len(words(stripped)) <= 6:
+    if stripped.endswith(":") and len(words(stripped)) <= LABEL_MAX_WORDS:
         return LABEL_LEVEL
     bare = opens_block and not _LIST_ITEM.match(line) and not _PUNCTUATION.search(stripped)
     if bare and len(words(stripped)) <= RUN_IN_WORDS and _only_section_names(stripped):
@@ -275,7 +236,8 @@ def _heading_level(line: str, stripped: str, opens_block: bool) -> int | None:
 def _only_section_names(text: str) -> bool:
     """Every word but function words names a section: a title such as "Fraud model" does not."""
     named = [w for w in words(text) if w not in STOP_WORDS]
-    return bool(named) and all(any(w in n for n in SECTION_NAMES.values()) for w in named)
+    names = lexicon().grading.section_names.values()
+    return bool(named) and all(any(w in n for n in names) for w in named)
 
 
 def _open_heading(
@@ -295,7 +257,7 @@ def _named_section(text: str) -> SectionId | None:
     lowered = text.lower()
     found = [
         (lowered.find(term.rstrip("*").split()[0]), sid)
-        for sid, names in SECTION_NAMES.items()
+        for sid, names in lexicon().grading.section_names.items()
         for term in names.find(text)
     ]
     return min(found)[1] if found else None
@@ -319,9 +281,10 @@ def _lead_in_section(line: str) -> SectionId | None:
 
 def _reasons(sentence: str) -> int:
     """Reason words in a sentence, a ", so" of consequence among them; none in a guess."""
-    if sentence in HEDGES:
+    cues = lexicon().grading
+    if sentence in cues.hedges:
         return 0
-    return len(REASON_TERMS.find(sentence)) + len(_CONSEQUENCE.findall(sentence))
+    return len(cues.reason_terms.find(sentence)) + len(_CONSEQUENCE.findall(sentence))
 
 
 def _has_content(sentence: str) -> bool:
@@ -332,8 +295,13 @@ def _has_content(sentence: str) -> bool:
     """
     body = sentence.partition(":")[2].strip()
     if not body:
-        return len(words(sentence)) > 3 and not _is_bare_list(sentence, 3)
-    return len(words(body)) > 2 and len(words(sentence)) > 3 and not _is_bare_list(body, 2)
+        whole = len(words(sentence)) > FRAGMENT_WORDS
+        return whole and not _is_bare_list(sentence, BARE_LIST_ITEMS)
+    return (
+        len(words(body)) > LABELLED_FRAGMENT_WORDS
+        and len(words(sentence)) > FRAGMENT_WORDS
+        and not _is_bare_list(body, LABELLED_LIST_ITEMS)
+    )
 
 
 def _is_bare_list(sentence: str, least: int) -> bool:
@@ -341,8 +309,10 @@ def _is_bare_list(sentence: str, least: int) -> bool:
     parts = [p for p in _LIST_SEPARATOR.split(sentence) if p.strip()]
     if len(parts) < least:
         return False
-    short = sum(len(words(p)) <= 2 for p in parts)
-    return short / len(parts) >= 0.75 and not REASON_TERMS.find(sentence)
+    short = sum(len(words(p)) <= NAME_WORDS for p in parts)
+    return short / len(parts) >= BARE_LIST_SHARE and not lexicon().grading.reason_terms.find(
+        sentence
+    )
 
 
 def score_section(
@@ -358,22 +328,28 @@ def score_section(
     """
     if wired is False:
         return 1
-    quoted = coverage >= 0.6 and reasons >= 2 and ties >= 3
-    argued = coverage >= 1.0 and reasons >= ARGUED * checkpoints and ties >= 1
+    quoted = coverage >= QUOTED_COVERAGE and reasons >= QUOTED_REASONS and ties >= QUOTED_TIES
+    argued = coverage >= FULL_COVERAGE and reasons >= ARGUED * checkpoints and ties >= ARGUED_TIES
     if quoted or argued:
         return 4
     if not reasons and not ties and not wired:
         return 1  # key points named, but not one reason, figure, tie or connected part
     # Argued twice, argued once and tied twice to the scenario's facts, or tied throughout.
-    backed = reasons >= 2 or (reasons >= 1 and ties >= 2) or ties >= 4
-    if coverage >= COMPLETE or (coverage >= 0.4 and backed):
+    backed = (
+        reasons >= BACKED_REASONS
+        or (reasons >= 1 and ties >= BACKED_TIES_WITH_A_REASON)
+        or ties >= BACKED_TIES
+    )
+    if coverage >= COMPLETE or (coverage >= MOST_COVERAGE and backed):
         return 3  # most points, argued or backed by the scenario's facts and figures
-    if coverage >= 0.25:
+    if coverage >= SOME_COVERAGE:
         return 2
     return 1
 
 
-def _checkpoint_hits(sentence: Sentence, rubric: RubricBlock) -> dict[SectionId, set[str]]:
+def _checkpoint_hits(
+    sentence: Sentence, rubric: RubricBlock, pipeline: Pipeline | None
+) -> dict[SectionId, set[str]]:
     """Every checkpoint the sentence's words (or its chain of arrows) point at, by section."""
     hits: dict[SectionId, set[str]] = {}
     for section_id, cues in rubric.sections.items():
@@ -381,24 +357,17 @@ def _checkpoint_hits(sentence: Sentence, rubric: RubricBlock) -> dict[SectionId,
         found = {c.id for c in cues.checkpoints if compiled_terms(tuple(c.terms)).find(text)}
         if found:
             hits[section_id] = found
-    if len(_ARROW.findall(sentence.text)) >= 2 and _has_flow(rubric):
-        flow_section, flow_id = FLOW_CHECKPOINT
-        hits.setdefault(flow_section, set()).add(flow_id)
+    if pipeline and len(_ARROW.findall(sentence.text)) >= CHAIN_ARROWS:
+        hits.setdefault(pipeline.section, set()).add(pipeline.checkpoint)
     return hits
 
 
-def _has_flow(rubric: RubricBlock) -> bool:
-    flow_section, flow_id = FLOW_CHECKPOINT
-    flow = rubric.sections.get(flow_section)
-    return flow is not None and flow_id in {c.id for c in flow.checkpoints}
-
-
 def _components(sentence: Sentence) -> set[str]:
-    return set(COMPONENTS.find(sentence.text)) if sentence.content else set()
+    return set(lexicon().grading.components.find(sentence.text)) if sentence.content else set()
 
 
 def _moves_data(sentence: Sentence) -> bool:
-    return bool(FLOWS.find(sentence.text) or _ARROW.search(sentence.text))
+    return bool(lexicon().grading.flows.find(sentence.text) or _ARROW.search(sentence.text))
 
 
 def _wired_blocks(sentences: list[Sentence]) -> set[int]:
@@ -408,10 +377,11 @@ def _wired_blocks(sentences: list[Sentence]) -> set[int]:
     feature store"): alone it only names the parts, but a block that also explains them draws
     its system. A block only gains parts as it grows, so more text never unwires one.
     """
+    components = lexicon().grading.components
     parts: dict[int, set[str]] = {}
     moving: set[int] = set()
     for s in sentences:
-        found = set() if s.heading else set(COMPONENTS.find(s.text))
+        found = set() if s.heading else set(components.find(s.text))
         if found:
             parts.setdefault(s.block, set()).update(found)
             if _moves_data(s):
@@ -422,27 +392,30 @@ def _wired_blocks(sentences: list[Sentence]) -> set[int]:
 def _wired_pipelines(
     sentences: list[Sentence],
     hits: list[dict[SectionId, set[str]]],
-    rubric: RubricBlock,
+    pipeline: Pipeline | None,
     wired: set[int],
 ) -> list[dict[SectionId, set[str]]]:
     """Hits plus the pipeline checkpoint for the sentences on named parts of a wired block."""
-    flow_section, flow_id = FLOW_CHECKPOINT
-    if not _has_flow(rubric):
+    if pipeline is None:
         return hits
+    section, checkpoint = pipeline.section, pipeline.checkpoint
     return [
-        {**h, flow_section: h.get(flow_section, set()) | {flow_id}}
+        {**h, section: h.get(section, set()) | {checkpoint}}
         if s.block in wired and _components(s)
         else h
         for s, h in zip(sentences, hits, strict=True)
     ]
 
 
-def _about(sentence: Sentence, hits: dict[SectionId, set[str]]) -> dict[SectionId, set[str]]:
+def _about(
+    sentence: Sentence, hits: dict[SectionId, set[str]], connecting: SectionId | None
+) -> dict[SectionId, set[str]]:
     """The section(s) a sentence is about, with the checkpoints it covers there.
 
     A sentence under a declared section counts there when it hits that section at all (elsewhere
     it only names things, see `grade`). Otherwise only the sections with the most checkpoint hits
     in it keep them: a sentence about data that mentions latency in passing counts for data.
+    The `connecting` section (the pipeline's) keeps its hits whatever the others have.
     """
     if not sentence.content:
         return {}
@@ -451,15 +424,17 @@ def _about(sentence: Sentence, hits: dict[SectionId, set[str]]) -> dict[SectionI
     if sentence.declared is not None:
         return {}
     top = max((len(v) for v in hits.values()), default=0)
-    return {k: v for k, v in hits.items() if len(v) == top or k == CONNECTING_SECTION}
+    return {k: v for k, v in hits.items() if len(v) == top or k == connecting}
 
 
 def grade(answer: str, rubric: RubricBlock, disclosed: DisclosedBlock) -> dict[str, object]:
     sentences = split_sentences(answer)
+    pipeline = pipeline_of(rubric)
+    connecting = pipeline.section if pipeline else None
     wired = _wired_blocks(sentences)
-    hits = [_checkpoint_hits(s, rubric) for s in sentences]
-    raw = _wired_pipelines(sentences, hits, rubric, wired)
-    about = [_about(s, h) for s, h in zip(sentences, raw, strict=True)]
+    hits = [_checkpoint_hits(s, rubric, pipeline) for s in sentences]
+    raw = _wired_pipelines(sentences, hits, pipeline, wired)
+    about = [_about(s, h, connecting) for s, h in zip(sentences, raw, strict=True)]
     on_topic = [s for s, h in zip(sentences, raw, strict=True) if h]
     block_words: dict[int, int] = {}
     for s in on_topic:
@@ -494,11 +469,11 @@ def grade(answer: str, rubric: RubricBlock, disclosed: DisclosedBlock) -> dict[s
             support = [s for s in on_topic if s.block in blocks]
             reasons = sum(s.reasons for s in support)
             figures = sum(s.numbers for s in support)
-            connects = bool(blocks & wired) if section_id == CONNECTING_SECTION else None
+            connects = bool(blocks & wired) if section_id == connecting else None
             score = score_section(
                 coverage, reasons, len(ties) + figures, len(cues.checkpoints), wired=connects
             )
-        best = sorted(evidence, key=lambda s: -s.reasons)[:3]
+        best = sorted(evidence, key=lambda s: -s.reasons)[:EVIDENCE_QUOTES]
         sections.append(
             {
                 "id": section_id,

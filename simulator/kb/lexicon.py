@@ -1,0 +1,233 @@
+"""The cue vocabularies as data: `knowledge/lexicon/*.yaml`, validated on load and compiled once.
+
+- `classifier.yaml`: what a candidate message is (finish, move on, time, hint, solution request,
+  request for information, question words), read by the local classifier;
+- `grading.yaml`: reasons, hedges, section names, system parts and data flows, read by the local
+  grader;
+- `steering.yaml`: words that try to instruct the interviewer or the grader: one shared list and
+  each reader's own additions;
+- `denylist.yaml`: names the interviewer must never say (model families, techniques, tools).
+
+Every list has non-empty `en` and `ru` parts, matched together (answers mix the languages), and no
+term twice; unknown keys and unknown files are refused. Any problem is a one-line `KnowledgeError`
+naming the file and the field.
+"""
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+from pydantic import AfterValidator, ConfigDict, Field, PrivateAttr, model_validator
+
+from simulator.base.errors import KnowledgeError
+from simulator.base.sections import SECTION_IDS, SectionId
+from simulator.base.settings import PROJECT_ROOT
+from simulator.base.textnorm import Terms, words
+from simulator.kb.knowledge import Strict, _validate, read_yaml
+
+LEXICON_DIR = PROJECT_ROOT / "knowledge" / "lexicon"
+
+
+def _term(value: str) -> str:
+    if value != value.strip() or not words(value.replace("*", " ")):
+        raise ValueError(f"{value!r} is not a term (words, `word*` for a prefix, no outer spaces)")
+    return value
+
+
+Term = Annotated[str, AfterValidator(_term)]
+"""One cue term in `textnorm.Terms` syntax: one or more words, `word*` for a prefix."""
+Word = Annotated[str, Field(pattern=r"^[a-zа-яё]+$")]
+"""One lower-case word, matched whole."""
+
+
+class _StrictLists(Strict):
+    # No coercion: a YAML `yes` or `2024` in a list is refused, not turned into a string.
+    model_config = ConfigDict(strict=True)
+
+
+def _no_repeats(terms: list[str]) -> None:
+    repeated = sorted({t for t in terms if terms.count(t) > 1})
+    if repeated:
+        raise ValueError(f"listed more than once: {', '.join(repeated)}")
+
+
+class TermList(_StrictLists):
+    """Cue terms in both languages, compiled once into one matcher over both."""
+
+    en: list[Term] = Field(min_length=1)
+    """English terms."""
+    ru: list[Term] = Field(min_length=1)
+    """Russian terms."""
+    _terms: Terms = PrivateAttr()
+
+    @model_validator(mode="after")
+    def _unique(self) -> "TermList":
+        _no_repeats(self.listed)
+        return self
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._terms = Terms(self.listed)
+
+    @property
+    def listed(self) -> list[str]:
+        """Both languages' terms, English first."""
+        return [*self.en, *self.ru]
+
+    @property
+    def terms(self) -> Terms:
+        """Both languages' terms as one compiled matcher."""
+        return self._terms
+
+    def find(self, text: str) -> list[str]:
+        """The terms that occur in `text`, in the order they are listed."""
+        return self._terms.find(text)
+
+    def __contains__(self, text: object) -> bool:
+        return text in self._terms
+
+
+class WordList(_StrictLists):
+    """Whole words in both languages (a token is compared as is, never stemmed)."""
+
+    en: list[Word] = Field(min_length=1)
+    """English words."""
+    ru: list[Word] = Field(min_length=1)
+    """Russian words."""
+    _words: frozenset[str] = PrivateAttr()
+
+    @model_validator(mode="after")
+    def _unique(self) -> "WordList":
+        _no_repeats([*self.en, *self.ru])
+        return self
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._words = frozenset([*self.en, *self.ru])
+
+    def __contains__(self, word: object) -> bool:
+        return word in self._words
+
+
+class ClassifierLexicon(Strict):
+    """`classifier.yaml`: the local classifier's cues (simulator/llm/local/tasks/classify.py)."""
+
+    finish: TermList
+    """The candidate asks to end the interview."""
+    move_on: TermList
+    """The candidate asks for the next section."""
+    time_check: TermList
+    """The candidate asks how much interview time is left."""
+    task_time: TermList
+    """Words that make a time question about the problem's time budget, not the interview's."""
+    hint: TermList
+    """The candidate asks for help."""
+    solution_request: TermList
+    """The candidate asks for the answer: at most a hint request."""
+    info_request: TermList
+    """A request for information phrased as a statement ("Tell me about...")."""
+    interrogatives: WordList
+    """A sentence that opens with one of these asks something."""
+    wh_words: WordList
+    """A question word opening the part after a lead-in ("quick one: how ...") makes a question."""
+
+
+class GradingLexicon(Strict):
+    """`grading.yaml`: the local grader's cues (simulator/llm/local/tasks/grade.py)."""
+
+    reason_terms: TermList
+    """Words that give a reason."""
+    hedges: TermList
+    """A sentence with one of these guesses, so it gives no reason."""
+    section_names: dict[SectionId, TermList]
+    """Per section, the words that name it when they open a block; all six sections."""
+    components: TermList
+    """Named parts of a running system (stores, queues, jobs, services)."""
+    flows: TermList
+    """Words that move data from one part to another."""
+
+    @model_validator(mode="after")
+    def _every_section(self) -> "GradingLexicon":
+        missing = [s for s in SECTION_IDS if s not in self.section_names]
+        if missing:
+            raise ValueError(f"section_names missing: {', '.join(missing)}")
+        return self
+
+
+class SteeringLexicon(Strict):
+    """`steering.yaml`: words that try to instruct the interviewer or the grader."""
+
+    shared: TermList
+    """Addressed to the interviewer and the grader alike."""
+    interviewer_only: TermList
+    """Only the classifier reads these (on top of `shared`)."""
+    grader_only: TermList
+    """Only the grader reads these (on top of `shared`)."""
+    _to_the_interviewer: Terms = PrivateAttr()
+    _to_the_grader: Terms = PrivateAttr()
+
+    @model_validator(mode="after")
+    def _shared_once(self) -> "SteeringLexicon":
+        shared = set(self.shared.listed)
+        for name in ("interviewer_only", "grader_only"):
+            own: TermList = getattr(self, name)
+            twice = sorted(shared & set(own.listed))
+            if twice:
+                raise ValueError(f"{name} repeats terms of `shared`: {', '.join(twice)}")
+        return self
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._to_the_interviewer = Terms([*self.shared.listed, *self.interviewer_only.listed])
+        self._to_the_grader = Terms([*self.shared.listed, *self.grader_only.listed])
+
+    @property
+    def to_the_interviewer(self) -> Terms:
+        """`shared` and `interviewer_only`: an attempt to instruct the interviewer."""
+        return self._to_the_interviewer
+
+    @property
+    def to_the_grader(self) -> Terms:
+        """`shared` and `grader_only`: an attempt to steer the grade."""
+        return self._to_the_grader
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Every vocabulary of `knowledge/lexicon/`, validated and compiled."""
+
+    classifier: ClassifierLexicon
+    grading: GradingLexicon
+    steering: SteeringLexicon
+    denylist: TermList
+
+
+L = TypeVar("L", bound=Strict)
+
+FILES = ("classifier.yaml", "grading.yaml", "steering.yaml", "denylist.yaml")
+
+
+def _load(folder: Path, name: str, model: type[L]) -> L:
+    path = folder / name
+    return _validate(model, read_yaml(path), path)
+
+
+@lru_cache(maxsize=4)
+def load_lexicon(folder: Path) -> Lexicon:
+    """Load and validate every file of a lexicon folder; each file is read once per folder."""
+    if not folder.is_dir():
+        raise KnowledgeError(f"{folder}: folder is missing")
+    unknown = sorted(p.name for p in folder.glob("*.yaml") if p.name not in FILES)
+    if unknown:
+        raise KnowledgeError(
+            f"{folder / unknown[0]}: not a lexicon file (expected {', '.join(FILES)})"
+        )
+    return Lexicon(
+        classifier=_load(folder, "classifier.yaml", ClassifierLexicon),
+        grading=_load(folder, "grading.yaml", GradingLexicon),
+        steering=_load(folder, "steering.yaml", SteeringLexicon),
+        denylist=_load(folder, "denylist.yaml", TermList),
+    )
+
+
+def lexicon() -> Lexicon:
+    """The project's lexicon (`knowledge/lexicon/`), loaded and compiled on first use."""
+    return load_lexicon(LEXICON_DIR)
