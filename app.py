@@ -11,17 +11,18 @@ import pandas as pd
 import streamlit as st
 
 from simulator.base.errors import SimulatorError
+from simulator.base.files import MAX_DESIGN_BYTES, decode_user_bytes
 from simulator.base.sections import LANGS, SECTION_IDS, SECTION_TITLES, Lang
 from simulator.base.settings import Settings, load_settings
 from simulator.base.textnorm import detect_lang
 from simulator.grading.types import GradeReport
-from simulator.interview.session import InterviewSession
+from simulator.interview.session import DIFFICULTY_MINUTES, InterviewSession
 from simulator.interview.store import SessionStore, open_store
 from simulator.kb.knowledge import KnowledgeBase, load_knowledge
 from simulator.report.chart import score_chart_svg
 from simulator.report.render import to_html, to_json, to_markdown
 from simulator.services import grade_design
-from simulator.ui.state import DIFFICULTY_MINUTES, UIState, conversation_tokens
+from simulator.ui.state import UIState, conversation_tokens
 from simulator.ui.text import t
 
 
@@ -106,7 +107,7 @@ def start_view(ui: UIState, kb: KnowledgeBase) -> None:
         scenario_id = random.choice(sorted(titles)) if choice == "random" else choice
         try:
             interviewer = ui.interviewer(base_settings())
-            session = interviewer.start(scenario_id, lang, ui.model.spec)
+            session = interviewer.start(scenario_id, lang, ui.model.spec, ui.difficulty)
         except SimulatorError as exc:
             st.error(str(exc))
             return
@@ -115,7 +116,7 @@ def start_view(ui: UIState, kb: KnowledgeBase) -> None:
         st.rerun()
 
 
-def sidebar_progress(ui: UIState, session: InterviewSession) -> None:
+def sidebar_progress(session: InterviewSession) -> None:
     lang = session.lang
     with st.sidebar:
         st.markdown(f"**{t('sections', lang)}**")
@@ -123,7 +124,7 @@ def sidebar_progress(ui: UIState, session: InterviewSession) -> None:
             mark = "✅" if section in session.covered_sections else "▫️"
             current = " ←" if section == session.current_section else ""
             st.markdown(f"{mark} {SECTION_TITLES[section][lang]}{current}")
-        budget = DIFFICULTY_MINUTES[ui.difficulty]
+        budget = session.time_budget_minutes
         used = round(session.active_seconds / 60)
         st.markdown(f"**{t('time', lang)}:** {t('minutes', lang, used=used, budget=budget)}")
         st.progress(min(1.0, session.active_seconds / 60 / budget))
@@ -156,12 +157,12 @@ def interview_view(ui: UIState) -> None:
         st.error(str(exc))
         ui.session_id = None
         return
-    sidebar_progress(ui, session)
+    sidebar_progress(session)
     for turn in session.turns:
         with st.chat_message("user" if turn.role == "candidate" else "assistant"):
             st.markdown(turn.text)
     if session.status == "finished" and session.report:
-        render_report(GradeReport.model_validate(session.report), session, session.lang)
+        render_report(session.report, session, session.lang)
         return
     if ui.error:
         st.error(t("model_error", lang, error=ui.error))
@@ -202,7 +203,15 @@ def grade_view(ui: UIState, kb: KnowledgeBase) -> None:
         format_func=lambda sid: t("no_scenario", lang) if not sid else kb.scenario(sid).title(lang),  # type: ignore[union-attr]
     )
     if st.button(t("grade", lang), type="primary"):
-        design = upload.getvalue().decode("utf-8", errors="replace") if upload else text
+        try:  # the same size limit and decoding as `grade FILE`
+            design = (
+                decode_user_bytes(upload.getvalue(), upload.name, "design", MAX_DESIGN_BYTES)
+                if upload
+                else text
+            )
+        except SimulatorError as exc:
+            st.error(str(exc))
+            return
         if not design.strip():
             st.warning(t("empty_design", lang))
             return
@@ -225,21 +234,21 @@ def grade_view(ui: UIState, kb: KnowledgeBase) -> None:
 
 def history_view(ui: UIState) -> None:
     lang = ui.lang
-    sessions = store().list()
-    if not sessions:
+    listing = store().summaries()  # light rows: no turn is read to draw this page
+    for notice in listing.skipped:
+        st.warning(notice)
+    if not listing.sessions:
         st.info(t("history_empty", lang))
         return
     rows = []
-    for summary in sessions:
-        session = store().load(summary.id)
-        report = GradeReport.model_validate(session.report) if session.report else None
-        if report:
+    for summary in listing.sessions:
+        if summary.scores:
             rows.append(
-                {"when": session.started_at}
-                | {SECTION_TITLES[s.id][lang]: s.score for s in report.sections}
+                {"when": summary.started_at}
+                | {SECTION_TITLES[s][lang]: score for s, score in summary.scores.items()}
             )
         cols = st.columns([4, 2, 1, 1])
-        overall = f"{report.overall:.2f} / 4" if report else t("active", lang)
+        overall = f"{summary.overall:.2f} / 4" if summary.overall is not None else t("active", lang)
         cols[0].markdown(f"**{summary.scenario_id}** · {summary.started_at:%Y-%m-%d %H:%M}")
         cols[1].markdown(overall)
         if cols[2].button(t("resume", lang), key=f"open-{summary.id}"):

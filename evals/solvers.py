@@ -152,7 +152,7 @@ class CandidateSolver:
         return {
             "turns": [t.contract() for t in session.turns],
             "status": session.status,
-            "report": session.report,
+            "report": session.report.to_contract() if session.report else None,
             "unanswered": unanswered,
         }
 

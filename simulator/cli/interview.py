@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from simulator.base.errors import InputError, ModelError
+from simulator.base.files import MAX_SCRIPT_BYTES, read_user_text
 from simulator.base.sections import LANGS, SECTION_TITLES, Lang
 from simulator.base.settings import Settings
 from simulator.base.textnorm import detect_lang
@@ -56,6 +57,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return _list_sessions(settings, as_json=args.json)
     if args.json and args.script is None:
         raise InputError("--json needs --script FILE (or --list)")
+    if args.resume is not None and not args.resume.strip():
+        raise InputError("--resume needs a session id; list saved sessions with `interview --list`")
     if args.script is not None and args.resume:
         raise InputError("--script starts a new interview; it cannot be combined with --resume")
     if args.script is not None:
@@ -68,18 +71,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 def read_script(path: Path) -> list[str]:
     """Candidate messages from FILE: blocks separated by lines that hold only `---`."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a folder, not a script file") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
-    if "\x00" in text:
-        raise InputError(f"{path}: binary data, not a script of messages")
+    text = read_user_text(path, MAX_SCRIPT_BYTES, "script")
     blocks: list[list[str]] = [[]]
     for line in text.splitlines():
         if line.strip() == SEPARATOR:
@@ -125,14 +117,12 @@ def _print_transcript(session: InterviewSession, out: TextIO) -> None:
 
 
 def _print_scores(session: InterviewSession, out: TextIO) -> None:
-    report = session.report or {}
-    sections = report.get("sections")
-    if not isinstance(sections, list):
+    report = session.report
+    if report is None:
         return
-    out.write(f"overall: {report.get('overall')} / 4\n")
-    for item in sections:
-        title = SECTION_TITLES.get(item["id"], {}).get(session.lang, item["id"])
-        out.write(f"  {title}: {item['score']} / 4\n")
+    out.write(f"overall: {report.overall} / 4\n")
+    for item in report.sections:
+        out.write(f"  {SECTION_TITLES[item.id][session.lang]}: {item.score} / 4\n")
 
 
 # ----- interactive --------------------------------------------------------------------------------
@@ -152,7 +142,10 @@ def _run_terminal(args: argparse.Namespace, settings: Settings) -> int:
             scenario_id, args.lang or settings.lang, model_spec=args.model or settings.model
         )
     resume_hint = f"python -m simulator interview --resume {session.id}"
-    print(f"session {session.id}: type your answers, one message per line; Ctrl-C saves and exits.")
+    print(
+        f"session {session.id} ({session.time_budget_minutes} minutes): type your answers,"
+        " one message per line; Ctrl-C saves and exits."
+    )
     for turn in session.turns:
         print(f"{'interviewer' if turn.role == 'interviewer' else 'you'}> {turn.text}\n")
     try:
@@ -192,7 +185,10 @@ def _stream(chunks: Iterator[str]) -> None:
 
 
 def _list_sessions(settings: Settings, *, as_json: bool) -> int:
-    sessions = open_store(settings).list()
+    listing = open_store(settings).summaries()
+    for notice in listing.skipped:  # a damaged row is named, and the others still listed
+        print(f"note: {notice}", file=sys.stderr)
+    sessions = listing.sessions
     if as_json:
         print(
             json.dumps([s.model_dump(mode="json") for s in sessions], ensure_ascii=False, indent=2)
@@ -202,5 +198,9 @@ def _list_sessions(settings: Settings, *, as_json: bool) -> int:
         print("no saved sessions")
     for s in sessions:
         when = f"{s.updated_at:%Y-%m-%d %H:%M}"
-        print(f"{s.id}  {s.status:8}  {s.scenario_id:22} {s.lang}  {s.turns:3} turns  {when}")
+        score = f"{s.overall:.2f} / 4" if s.overall is not None else "-"
+        print(
+            f"{s.id}  {s.status:8}  {s.scenario_id:22} {s.lang}  {s.turns:3} turns"
+            f"  {s.time_budget_minutes:3} min  {score:8}  {when}"
+        )
     return 0

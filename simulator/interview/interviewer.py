@@ -29,9 +29,17 @@ from simulator.base.sanitize import MESSAGE_LIMIT, clean_message
 from simulator.base.sections import SECTION_IDS, SECTION_TITLES, Lang, SectionId
 from simulator.base.settings import Settings
 from simulator.grading.grader import grade_answer
+from simulator.grading.types import GradeReport
 from simulator.interview.history import HistorySummary, compact_history
 from simulator.interview.reply_filter import Screened, screen
-from simulator.interview.session import InterviewerKind, InterviewSession, Turn, now_utc
+from simulator.interview.session import (
+    DIFFICULTY_MINUTES,
+    Difficulty,
+    InterviewerKind,
+    InterviewSession,
+    Turn,
+    now_utc,
+)
 from simulator.kb.cues import InterviewCues, compile_cues
 from simulator.kb.knowledge import Checkpoint, KnowledgeBase, Scenario
 from simulator.kb.phrases import load_denylist, load_phrases
@@ -87,8 +95,8 @@ class _Reply:
     finish_reason: str | None = None
     """Phrase key saying why the interview ends (`time_up`, `all_covered`), or "" on request."""
     warn_time: bool = False
-    report: dict[str, object] | None = None
-    """The grade JSON, once graded."""
+    report: GradeReport | None = None
+    """The grade, once graded."""
 
 
 class Interviewer:
@@ -115,12 +123,27 @@ class Interviewer:
 
     # ----- session lifecycle -------------------------------------------------------------------
 
-    def start(self, scenario_id: str, lang: Lang, model_spec: str = "local") -> InterviewSession:
-        """A new session that opens with the scenario's vague prompt and nothing else."""
+    def start(
+        self,
+        scenario_id: str,
+        lang: Lang,
+        model_spec: str = "local",
+        difficulty: Difficulty | None = None,
+    ) -> InterviewSession:
+        """A new session that opens with the scenario's vague prompt and nothing else; its time
+        budget comes from `difficulty`, or from settings when there is none."""
         scenario = self._scenario(scenario_id)
         now = self.clock()
         session = InterviewSession(
-            scenario_id=scenario.id, lang=lang, model=model_spec, started_at=now, last_activity=now
+            scenario_id=scenario.id,
+            lang=lang,
+            model=model_spec,
+            started_at=now,
+            last_activity=now,
+            difficulty=difficulty,
+            time_budget_minutes=(
+                DIFFICULTY_MINUTES[difficulty] if difficulty else self.settings.interview_minutes
+            ),
         )
         session.turns.append(
             Turn(
@@ -264,7 +287,7 @@ class Interviewer:
     def _plan(self, session: InterviewSession, turn: Turn) -> _Reply:
         lang = session.lang
         section = session.current_section
-        budget = self.settings.interview_minutes * 60
+        budget = session.time_budget_minutes * 60
         if turn.kind == "finish":
             return _Reply(kind="closing", section=section, finish_reason="")
         if session.active_seconds >= budget:
@@ -299,7 +322,7 @@ class Interviewer:
                 kind="assumption", section=section, parts=[self.phrases("assumption", lang)]
             )
         if turn.kind == "time_check":
-            total = self.settings.interview_minutes
+            total = session.time_budget_minutes
             text = self.phrases("time_left", lang, minutes=self._minutes_left(session), total=total)
             return _Reply(kind="time", section=section, parts=[text])
         if turn.kind == "hint":
@@ -439,9 +462,9 @@ class Interviewer:
         lines.extend(f"{role}: {text}" for role, text in kept)
         return "\n".join(lines)
 
-    def _grade(self, session: InterviewSession) -> dict[str, object]:
-        """The grade JSON of everything the candidate said, with the facts they asked for."""
-        report = grade_answer(
+    def _grade(self, session: InterviewSession) -> GradeReport:
+        """The grade of everything the candidate said, with the facts they asked for."""
+        return grade_answer(
             session.candidate_text(),
             kb=self.kb,
             model=self.model,
@@ -450,12 +473,10 @@ class Interviewer:
             scenario=self._scenario(session.scenario_id),
             disclosed_facts=session.disclosed_facts,
         )
-        contract: dict[str, object] = report.to_contract()
-        return contract
 
-    def _closing_words(self, lang: Lang, reason: str, report: dict[str, object]) -> list[str]:
+    def _closing_words(self, lang: Lang, reason: str, report: GradeReport) -> list[str]:
         parts = [self.phrases(reason, lang)] if reason else []
-        parts.append(self.phrases("closing", lang, overall=report.get("overall", "?")))
+        parts.append(self.phrases("closing", lang, overall=report.overall))
         return parts
 
     # ----- state -------------------------------------------------------------------------------
@@ -476,8 +497,10 @@ class Interviewer:
         session.disclose(plan.fact_ids)
         session.time_warned = session.time_warned or plan.warn_time
         session.current_section = plan.section
+        at = self.clock()
         if plan.finish_reason is not None:
             session.status = "finished"
+            session.finished_at = at
             session.report = plan.report
         self._append(
             session,
@@ -486,7 +509,7 @@ class Interviewer:
                 text=text,
                 section=plan.section,
                 kind=plan.kind,
-                at=self.clock(),
+                at=at,
                 passage_ids=passage_ids,
                 fact_ids=plan.fact_ids,
                 notice=notice,
@@ -510,7 +533,7 @@ class Interviewer:
         session.last_activity = now
 
     def _minutes_left(self, session: InterviewSession) -> int:
-        left = self.settings.interview_minutes * 60 - session.active_seconds
+        left = session.time_budget_minutes * 60 - session.active_seconds
         return max(0, math.ceil(left / 60))
 
     def _scenario(self, scenario_id: str) -> Scenario:

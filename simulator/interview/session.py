@@ -11,9 +11,14 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from simulator.base.sections import Lang, SectionId
+from simulator.grading.types import GradeReport
 
 Role = Literal["interviewer", "candidate"]
 Status = Literal["active", "finished"]
+Difficulty = Literal["easy", "normal", "hard"]
+
+DIFFICULTY_MINUTES: dict[Difficulty, int] = {"easy": 60, "normal": 45, "hard": 30}
+"""The time budget each difficulty gives an interview."""
 
 InterviewerKind = Literal[
     "opening", "fact", "assumption", "probe", "hint", "steer", "time", "redirect", "closing"
@@ -56,6 +61,11 @@ class InterviewSession(BaseModel):
     model: str = "local"
     """The model spec the interview runs on; never a key."""
     started_at: datetime = Field(default_factory=now_utc)
+    finished_at: datetime | None = None
+    difficulty: Difficulty | None = None
+    """The level chosen when it started; None when the budget came from settings (the CLI)."""
+    time_budget_minutes: int = Field(default=DIFFICULTY_MINUTES["normal"], gt=0)
+    """The interview's time limit, fixed when it starts (`Interviewer.start` sets it)."""
     turns: list[Turn] = Field(default_factory=list)
     current_section: SectionId = "requirements"
     disclosed_facts: list[str] = Field(default_factory=list)
@@ -74,8 +84,8 @@ class InterviewSession(BaseModel):
     summary_covers: int = 0
     """How many of the first turns `summary` covers."""
     status: Status = "active"
-    report: dict[str, object] | None = None
-    """The grade JSON contract, once the interview is finished."""
+    report: GradeReport | None = None
+    """The grade, once the interview is finished."""
 
     def candidate_text(self) -> str:
         """Everything the candidate said as part of the design, in order, for the grader; turns are
@@ -104,5 +114,5 @@ class InterviewSession(BaseModel):
             "lang": self.lang,
             "turns": [t.contract() for t in self.turns],
             "disclosed_facts": list(self.disclosed_facts),
-            "report": self.report,
+            "report": self.report.to_contract() if self.report else None,
         }

@@ -11,12 +11,12 @@ from simulator.base.sections import Lang
 from simulator.base.settings import Settings
 from simulator.grading.types import GradeReport
 from simulator.interview.interviewer import Interviewer
+from simulator.interview.session import Difficulty
 from simulator.llm.tokens import count_tokens, estimate_cost
 from simulator.services import open_interviewer
 
 View = Literal["start", "interview", "grade", "history"]
 Backend = Literal["local", "openai", "compatible"]
-DIFFICULTY_MINUTES = {"easy": 60, "normal": 45, "hard": 30}
 
 
 @dataclass
@@ -36,7 +36,8 @@ class UIState:
     lang: Lang = "en"
     view: View = "start"
     session_id: str | None = None
-    difficulty: str = "normal"
+    difficulty: Difficulty = "normal"
+    """The level the next interview starts with; a started one keeps its own on the session."""
     model: ModelChoice = field(default_factory=ModelChoice)
     error: str | None = None
     """A model error of the last turn, shown with retry and switch-to-local buttons."""
@@ -53,7 +54,7 @@ class UIState:
 
     def settings(self, base: Settings) -> Settings:
         """Settings for this browser session: the chosen model and key, in memory only."""
-        update: dict[str, Any] = {"interview_minutes": DIFFICULTY_MINUTES[self.difficulty]}
+        update: dict[str, Any] = {}
         if self.model.backend != "local":
             update["openai_api_key"] = self.model.api_key or None
             update["openai_base_url"] = (
@@ -63,7 +64,7 @@ class UIState:
 
     def interviewer(self, base: Settings) -> Interviewer:
         """One interviewer per model choice, reused across reruns of this browser session."""
-        key = (self.model.spec, self.model.api_key, self.model.base_url, self.difficulty)
+        key = (self.model.spec, self.model.api_key, self.model.base_url)
         if key not in self._interviewers:
             self._interviewers[key] = open_interviewer(self.settings(base), self.model.spec)
         return self._interviewers[key]

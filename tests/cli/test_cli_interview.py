@@ -1,6 +1,10 @@
 """`python -m simulator interview` and `scenarios`: the command-line contract, offline."""
 
 import json
+import os
+import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,10 +13,11 @@ import pytest
 from simulator.base.sections import SECTION_IDS
 from simulator.base.settings import load_settings
 from simulator.cli.main import main
-from simulator.interview.store import open_store
+from simulator.interview.session import InterviewSession, Turn
+from simulator.interview.store import DB_NAME, MIGRATIONS, open_store
 from simulator.kb.knowledge import KnowledgeBase, load_knowledge
 from simulator.kb.phrases import load_denylist
-from tests.support.paths import TEST_DATA
+from tests.support.paths import ROOT, TEST_DATA
 
 SCRIPTS = TEST_DATA / "scripts"
 TURN_KINDS = {
@@ -243,3 +248,58 @@ def test_terminal_interview_saves_and_resumes(
     code, out, _ = run_cli(capsys, "interview", "--list", "--json")
     listed = {s["id"]: s for s in json.loads(out)}
     assert listed[session_id]["status"] == "finished"
+
+
+# ----- --list -----------------------------------------------------------------------------------
+
+
+def run_module(data_dir: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, SIM_DATA_DIR=str(data_dir))
+    return subprocess.run(
+        [sys.executable, "-m", "simulator", *argv],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def saved_sessions(data_dir: Path, ids: list[str]) -> Path:
+    store = open_store(load_settings(data_dir=data_dir))
+    for sid in ids:
+        session = InterviewSession(id=sid, scenario_id="product_recs", lang="en")
+        session.turns.append(
+            Turn(role="interviewer", text="Design it.", section="requirements", kind="opening")
+        )
+        store.create(session)
+    store.close()
+    return data_dir / DB_NAME
+
+
+def test_list_skips_a_row_with_a_bad_date_in_one_line(tmp_path: Path) -> None:
+    db = saved_sessions(tmp_path, ["fine1", "broken", "fine2"])
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE sessions SET started_at = '31/02/2024 25:61' WHERE id = 'broken'")
+    for argv in (["interview", "--list"], ["interview", "--list", "--json"]):
+        proc = run_module(tmp_path, *argv)
+        assert proc.returncode == 0, proc.stderr
+        notices = proc.stderr.strip().splitlines()
+        assert len(notices) == 1 and "'broken'" in notices[0] and "started_at" in notices[0]
+        assert "Traceback" not in proc.stderr
+        assert "fine1" in proc.stdout and "fine2" in proc.stdout and "broken" not in proc.stdout
+    listed = json.loads(proc.stdout)
+    assert {s["id"] for s in listed} == {"fine1", "fine2"}
+    assert all(s["time_budget_minutes"] == 45 and s["turns"] == 1 for s in listed)
+
+
+def test_a_database_from_a_newer_version_is_refused_in_one_line(tmp_path: Path) -> None:
+    db = saved_sessions(tmp_path, ["one"])
+    with sqlite3.connect(db) as conn:
+        conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 3}")
+    proc = run_module(tmp_path, "interview", "--list")
+    assert proc.returncode == 2
+    assert proc.stdout == "" and "Traceback" not in proc.stderr
+    assert proc.stderr.count("\n") == 1
+    assert f"newer version (schema {len(MIGRATIONS) + 3})" in proc.stderr
+    assert "SIM_DATA_DIR" in proc.stderr

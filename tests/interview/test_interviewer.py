@@ -18,7 +18,7 @@ from simulator.interview.session import InterviewSession
 from simulator.interview.store import SessionStore
 from simulator.kb.cues import FactsBlock
 from simulator.kb.knowledge import KnowledgeBase, load_knowledge
-from simulator.kb.phrases import load_denylist, load_phrases
+from simulator.kb.phrases import PHRASE_PREFIX, load_denylist, load_phrases
 from simulator.llm.calls import StreamCut
 from simulator.llm.local.model import LocalModel
 from simulator.llm.local.tasks.classify import classify
@@ -285,7 +285,7 @@ def test_undefined_things_ask_for_an_assumption(kb: KnowledgeBase, settings: Set
     iv = make(kb, settings)
     session = iv.start(SCENARIO, "ru")
     reply = say(iv, session, "Есть ли бюджет на ручную разметку?")
-    assert reply == load_phrases(settings.prompts_dir)("assumption", "ru")
+    assert reply == load_phrases()("assumption", "ru")
     assert session.disclosed_facts == []
 
 
@@ -384,10 +384,12 @@ def test_a_clean_model_reply_streams_through(kb: KnowledgeBase, settings: Settin
 
 def test_local_probes_and_phrases_pass_the_deny_list(kb: KnowledgeBase, settings: Settings) -> None:
     deny = load_denylist(settings.prompts_dir)
-    phrases = load_phrases(settings.prompts_dir)
+    catalogue = load_phrases().catalogue
+    spoken = [key for key in catalogue.entries if key.startswith(PHRASE_PREFIX)]
+    assert spoken
     for lang in ("en", "ru"):
-        for key, entry in phrases.table.items():
-            assert deny.find(entry[lang]) == [], key
+        for key in spoken:
+            assert deny.find(getattr(catalogue.entries[key], lang)) == [], key
     assert deny.find("Use logistic regression") and deny.find("градиентный бустинг")
     assert deny.find("a two-tower model") and deny.find("Kafka streams")
 
@@ -529,6 +531,49 @@ def test_a_long_pause_does_not_count_against_the_budget(
     assert session.active_seconds <= 15 * 60
 
 
+def test_the_time_budget_is_the_sessions_own_after_a_resume(
+    kb: KnowledgeBase, settings: Settings, tmp_path: Path
+) -> None:
+    """A hard (30-minute) interview stays 30 minutes when reopened under settings that say 45."""
+    assert settings.interview_minutes == 45
+    clock = Clock()
+    path = tmp_path / "s.db"
+    first = make(kb, settings, store=SessionStore(path), clock=clock)
+    session = first.start(SCENARIO, "en", difficulty="hard")
+    assert (session.difficulty, session.time_budget_minutes) == ("hard", 30)
+    clock.advance(10)
+    say(first, session, "How many users do we have?")
+
+    resumed = SessionStore(path).load(session.id)  # a page reload: new store, new interviewer
+    assert (resumed.difficulty, resumed.time_budget_minutes) == ("hard", 30)
+    again = make(kb, settings, store=SessionStore(path), clock=clock)
+    clock.advance(5)
+    assert say(again, resumed, "How much time is left?") == again.phrases(
+        "time_left", "en", minutes=15, total=30
+    )
+    clock.advance(14)  # 29 minutes: under 30, yet past 80% of it
+    assert say(again, resumed, "hello").startswith(again.phrases("time_warning", "en", minutes=1))
+    clock.advance(2)  # 31 minutes: over 30, well under 45
+    reply = say(again, resumed, "How much data do we have?")
+    assert reply.startswith(again.phrases("time_up", "en"))
+    assert resumed.status == "finished"
+    assert resumed.finished_at == clock.now
+    saved = SessionStore(path).load(session.id)
+    assert (saved.status, saved.time_budget_minutes, saved.finished_at) == (
+        "finished",
+        30,
+        clock.now,
+    )
+
+
+def test_without_a_difficulty_the_budget_comes_from_settings(
+    kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    iv = make(kb, load_settings(data_dir=tmp_path, interview_minutes=50))
+    session = iv.start(SCENARIO, "en")
+    assert (session.difficulty, session.time_budget_minutes) == (None, 50)
+
+
 # ----- finishing and grading --------------------------------------------------------------------
 
 
@@ -543,9 +588,9 @@ def test_finish_on_request_grades_the_transcript(
     reply = say(iv, session, message)
     report = session.report
     assert session.status == "finished" and report is not None
-    assert [s["id"] for s in report["sections"]] == list(SECTION_IDS)  # type: ignore[index]
-    assert report["lang"] == lang
-    assert str(report["overall"]) in reply
+    assert [s.id for s in report.sections] == list(SECTION_IDS)
+    assert report.lang == lang
+    assert str(report.overall) in reply
     assert session.turns[-1].kind == "closing"
     assert say(iv, session, "one more thing") == iv.phrases("finished", lang)
     assert session.turns[-1].kind == "closing"  # nothing is added after the end

@@ -133,7 +133,7 @@ def test_no_turn_is_lost_and_the_person_is_told(
     expected_notice = phrases("notice.classifier_fallback", "en")
     if fault.told == "nothing":
         assert outcome.errors == [] and not any(outcome.notices)
-        assert saved.report["fallback"] is False
+        assert saved.report.fallback is False
     elif fault.told == "classify_notice":
         assert outcome.notices[FAULTY_TURN] == expected_notice
         assert candidate_turns[FAULTY_TURN].notice == expected_notice
@@ -143,6 +143,6 @@ def test_no_turn_is_lost_and_the_person_is_told(
         assert probe_turn.notice == phrases("notice.reply_cut", "en")
         assert probe_turn.text.startswith("Could you")
     elif fault.told == "report_fallback":
-        assert saved.report["fallback"] is True and saved.report["notices"]
+        assert saved.report.fallback is True and saved.report.notices
     if fault.told != "error":
         assert outcome.errors == []

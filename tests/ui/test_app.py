@@ -1,12 +1,16 @@
 """The Streamlit app, driven headless with AppTest on the local model."""
 
+import sqlite3
 from pathlib import Path
 
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from simulator.base.errors import ModelError
 from simulator.base.sections import SECTION_IDS, SECTION_TITLES
+from simulator.base.settings import load_settings
+from simulator.interview.store import DB_NAME, open_store
 from tests.support.paths import ROOT, TEST_DATA
 
 APP = str(ROOT / "app.py")
@@ -116,3 +120,52 @@ def test_a_browser_refresh_reopens_the_interview(app: AppTest, tmp_path: Path) -
     assert not fresh.exception
     texts = [m.markdown[0].value for m in fresh.chat_message]
     assert "What latency do we need?" in texts and len(texts) >= 3
+
+
+@pytest.fixture
+def own_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    """An app whose cached settings and store are this test's own (SIM_DATA_DIR = tmp_path)."""
+    monkeypatch.setenv("SIM_DATA_DIR", str(tmp_path))
+    st.cache_resource.clear()  # cached resources outlive an AppTest: drop another test's store
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def test_a_hard_interview_keeps_its_30_minutes_after_a_refresh(
+    own_app: AppTest, tmp_path: Path
+) -> None:
+    difficulty = next(r for r in own_app.radio if r.value == "normal")
+    difficulty.set_value("hard").run()
+    _start(own_app)
+    _chat(own_app, "What latency do we need?")
+    session_id = own_app.query_params["session"]
+    session_id = session_id[0] if isinstance(session_id, list) else session_id
+    saved = open_store(load_settings(data_dir=tmp_path)).load(session_id)
+    assert (saved.difficulty, saved.time_budget_minutes) == ("hard", 30)
+    fresh = AppTest.from_file(APP, default_timeout=60)  # a reload: the UI's choice is "normal"
+    fresh.query_params["session"] = session_id
+    fresh.run()
+    assert not fresh.exception
+    sidebar = " ".join(m.value for m in fresh.sidebar.markdown)
+    assert "of 30 min" in sidebar and "of 45 min" not in sidebar
+
+
+def test_history_reads_summaries_and_skips_an_unreadable_row(
+    own_app: AppTest, tmp_path: Path
+) -> None:
+    _start(own_app)
+    _chat(own_app, "Offline I would track AUC and NDCG, online CTR and conversion.")
+    _finish(own_app)
+    own_app.sidebar.radio[1].set_value("start").run()
+    _start(own_app, "ad_ctr")
+    db = tmp_path / DB_NAME
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE sessions SET started_at = 'soon' WHERE scenario_id = 'ad_ctr'")
+        conn.execute("UPDATE turns SET body = 'not json'")  # History never needs a turn
+    own_app.sidebar.radio[1].set_value("history").run()
+    assert not own_app.exception and not own_app.error
+    assert len(own_app.warning) == 1 and "started_at" in own_app.warning[0].value
+    text = " ".join(m.value for m in own_app.markdown)
+    assert "product_recs" in text and "/ 4" in text and "ad_ctr" not in text
