@@ -1,9 +1,11 @@
 """Settings from the environment (prefix SIM_) and `.env`, plus the OpenAI SDK's own variables."""
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
+from dotenv import dotenv_values
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -87,6 +89,35 @@ def env_file() -> str | None:
     names; SIM_ENV_FILE="" reads none (the tests set that, so a developer's `.env` never changes
     what they run)."""
     return os.environ.get(ENV_FILE_VARIABLE, ".env") or None
+
+
+BASE_URL_VARIABLES = ("OPENAI_BASE_URL", "SIM_OPENAI_BASE_URL")
+"""Where `openai_base_url` is read from (pydantic-settings matches the names in any case)."""
+
+SettingOrigin = Literal["environment", "dotenv", "given"]
+"""Where a setting's value came from: the process environment, the dotenv file `env_file()`
+names, or neither (passed to `load_settings`, or typed into the app)."""
+
+
+def base_url_origin(settings: Settings) -> SettingOrigin | None:
+    """Where `settings.openai_base_url` came from; None when it is unset. The environment wins
+    over the dotenv file, as it does when settings load."""
+    value = settings.openai_base_url
+    if not value:
+        return None
+    if value in _values_of(dict(os.environ), BASE_URL_VARIABLES):
+        return "environment"
+    dotenv = env_file()
+    if dotenv and Path(dotenv).is_file():
+        from_file = dotenv_values(dotenv, encoding="utf-8")
+        if value in _values_of(from_file, BASE_URL_VARIABLES):
+            return "dotenv"
+    return "given"
+
+
+def _values_of(variables: Mapping[str, str | None], names: tuple[str, ...]) -> set[str]:
+    wanted = {n.upper() for n in names}
+    return {v for k, v in variables.items() if k.upper() in wanted and v is not None}
 
 
 def load_settings(**overrides: object) -> Settings:

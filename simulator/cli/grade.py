@@ -5,13 +5,11 @@ import json
 from pathlib import Path
 
 from simulator.base.errors import InputError
+from simulator.base.files import MAX_DESIGN_BYTES, check_output, read_user_text, write_output
 from simulator.base.sections import LANGS
 from simulator.base.settings import Settings
 from simulator.report.render import render_report
 from simulator.services import grade_design
-
-MAX_FILE_BYTES = 5 * 1024 * 1024
-"""Larger files are refused; texts between grader.MAX_ANSWER_CHARS and this are cut."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,36 +20,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", help="local or openai:MODEL (default: SIM_MODEL)")
     parser.add_argument("--json", action="store_true", help="print the grade JSON")
     parser.add_argument("--format", choices=("md", "json", "html"), default="md")
-    parser.add_argument("--out", type=Path, help="write the report here instead of stdout")
+    parser.add_argument(
+        "--out", type=Path, help="write the report here (atomically; `-`: stdout), never the FILE"
+    )
     parser.set_defaults(handler=run)
 
 
-def read_design(path: Path) -> str:
-    """The file's text, or an InputError saying in one line why it cannot be graded."""
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
-    if path.is_dir():
-        raise InputError(f"{path}: is a folder, not a file")
-    if size > MAX_FILE_BYTES:
-        raise InputError(f"{path}: {size} bytes is over the {MAX_FILE_BYTES} byte limit")
-    data = path.read_bytes()
-    if b"\x00" in data:
-        raise InputError(f"{path}: looks like a binary file, not text")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: is not UTF-8 text") from None
-    if not text.strip():
-        raise InputError(f"{path}: is empty")
-    return text
-
-
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    text = read_design(args.file)
+    if args.scenario is not None and not args.scenario.strip():
+        raise InputError("--scenario needs a scenario id; list them with `scenarios`")
+    text = read_user_text(args.file, MAX_DESIGN_BYTES, "design")
+    if args.out is not None:
+        check_output(args.out, refuse=[args.file])  # before the work, not after it
     report = grade_design(
         settings, text, scenario_id=args.scenario, lang=args.lang, model_spec=args.model
     )
@@ -60,12 +40,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if args.json
         else render_report(report, args.format)
     )
-    if args.out:
-        try:
-            args.out.write_text(output, encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"{args.out}: cannot write ({exc.strerror})") from None
-        print(f"wrote {args.format if not args.json else 'json'} report to {args.out}")
-    else:
+    if args.out is None:
         print(output)
+    elif write_output(args.out, output, refuse=[args.file]) is not None:
+        print(f"wrote {args.format if not args.json else 'json'} report to {args.out}")
     return 0

@@ -11,9 +11,14 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from simulator.base.errors import SimulatorError
-from simulator.base.settings import load_settings
+from simulator.base.settings import Settings, load_settings
+from simulator.llm.backends import dotenv_key_note
 
 COMMANDS = ("index", "search", "scenarios", "interview", "grade")
+EMBEDDING_COMMANDS = frozenset({"index", "search", "interview", "grade"})
+"""The commands that embed text with SIM_EMBEDDINGS (building or querying the index)."""
+CHAT_COMMANDS = frozenset({"interview", "grade"})
+"""The commands that talk to the chat model (`--model`, default SIM_MODEL)."""
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -35,6 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
+        _note_dotenv_base_url(args, settings)
         return int(args.handler(args, settings))
     except SimulatorError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -42,3 +48,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _note_dotenv_base_url(args: argparse.Namespace, settings: Settings) -> None:
+    """Say once, before any request, that a `.env` file redirects the API key elsewhere."""
+    specs = []
+    if args.command in CHAT_COMMANDS:
+        specs.append(getattr(args, "model", None) or settings.model)
+    if args.command in EMBEDDING_COMMANDS:
+        specs.append(settings.embeddings)
+    note = dotenv_key_note(settings, specs)
+    if note:
+        print(note, file=sys.stderr)

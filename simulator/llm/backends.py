@@ -8,6 +8,7 @@ only module that imports langchain_openai.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -17,7 +18,7 @@ from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
 
 from simulator.base.errors import ConfigError
-from simulator.base.settings import Settings
+from simulator.base.settings import Settings, base_url_origin, env_file
 from simulator.llm.local.model import LocalModel
 
 ALLOW_REMOTE_MODEL_REQUESTS: bool = True
@@ -83,6 +84,24 @@ def _openai_model(name: str, settings: Settings) -> OpenAICompatibleChat:
         # Usage in streamed replies is an OpenAI extension many compatible servers reject.
         stream_usage=base_url is None,
         structured_method=settings.llm_structured_method,
+    )
+
+
+def dotenv_key_note(settings: Settings, specs: Iterable[str]) -> str | None:
+    """One line to show before a real model (one of `specs`, e.g. the chat model and
+    SIM_EMBEDDINGS) sends the API key to an OPENAI_BASE_URL that came from the dotenv file rather
+    than the environment and is not this machine; None when there is nothing to say. A `.env`
+    in the working directory is easy to miss, and it would otherwise redirect the key silently."""
+    url = settings.openai_base_url
+    if not url or not settings.openai_api_key or is_loopback_url(url):
+        return None
+    if not any(spec.strip().partition(":")[0] == "openai" for spec in specs):
+        return None
+    if base_url_origin(settings) != "dotenv":
+        return None
+    return (
+        f"note: OPENAI_BASE_URL={url} comes from {env_file()}; "
+        "your OPENAI_API_KEY will be sent there"
     )
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from simulator.base.files import MAX_DESIGN_BYTES
 from simulator.base.sections import SECTION_IDS, SECTION_TITLES
 from simulator.base.settings import load_settings
-from simulator.cli.grade import MAX_FILE_BYTES
 from simulator.cli.main import main
 from simulator.grading.grader import grade_answer
 from simulator.kb.knowledge import load_knowledge
@@ -92,7 +92,7 @@ def _bad_files(tmp_path: Path) -> dict[str, Path]:
         "blank": b"   \n\t\n",
         "binary": b"\x89PNG\x00\x00\x01",
         "latin1": "café résumé".encode("latin-1"),
-        "huge": b"a" * (MAX_FILE_BYTES + 1),
+        "huge": b"a" * (MAX_DESIGN_BYTES + 1),
     }
     paths = {}
     for name, data in files.items():
