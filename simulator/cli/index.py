@@ -13,7 +13,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     build = actions.add_parser(
         "build", help="(re)build the index over knowledge/ and train the topic model if needed"
     )
-    build.add_argument("--force", action="store_true", help="rebuild even when up to date")
+    build.add_argument(
+        "--force",
+        action="store_true",
+        help="rebuild the index and retrain the topic model even when up to date",
+    )
     build.set_defaults(handler=run_build)
 
 

@@ -10,7 +10,6 @@ session uses: it depends only on the topic names, which every knowledge base sha
 
 import json
 import threading
-from functools import lru_cache
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -20,10 +19,11 @@ from simulator.base.sections import Lang
 from simulator.base.settings import PROJECT_ROOT
 from simulator.kb.cues import FactsBlock, InterviewCues, compile_cues
 from simulator.kb.knowledge import KnowledgeBase, Strict, load_knowledge
-from simulator.llm.local.topic_cache import cache_path, cached_model
+from simulator.llm.local.topic_cache import cache_path, cached_model, read_model
 from simulator.llm.local.topic_model import LabelledQuestion, TopicModel, fit
 
-CORPUS_DIR = PROJECT_ROOT / "knowledge" / "clarify"
+KNOWLEDGE_DIR = PROJECT_ROOT / "knowledge"
+CORPUS_DIR = KNOWLEDGE_DIR / "clarify"
 
 
 class _Line(Strict):
@@ -81,19 +81,37 @@ def _block(
 
 
 _TRAINING = threading.Lock()
+_trained: dict[str, TopicModel] = {}
+"""The model this process has, once trained or read."""
+
+MODEL_CODE = tuple(
+    PROJECT_ROOT / "simulator" / name
+    for name in (
+        "base/textnorm.py",
+        "kb/cues.py",
+        "llm/local/topic_corpus.py",
+        "llm/local/topic_model.py",
+        "llm/local/topic_neighbours.py",
+    )
+)
+"""The code the model's inputs and learning come from: words and stems, the cues sent with a
+question, the corpus reader, the features and the learners."""
 
 
-def trained_model() -> TopicModel:
+def trained_model(*, force: bool = False) -> TopicModel:
     """The topic model of the project's corpus: read from the disk cache, or trained (several
-    seconds) and stored there; a caller that arrives while it loads waits for that run instead of
-    starting another."""
+    seconds) and stored there; `force` trains it again even when the cache holds it. A caller
+    that arrives while it loads waits for that run instead of starting another."""
     with _TRAINING:
-        return _train()
+        if force or "model" not in _trained:
+            _trained["model"] = cached_model(model_sources(), train_model, force=force)
+        return _trained["model"]
 
 
 def model_is_cached() -> bool:
-    """Whether the model of the current corpus and code is on disk (no training needed)."""
-    return cache_path(model_sources()).is_file()
+    """Whether a sound model of the current corpus and code is on disk (no training needed); a
+    broken one is logged when `trained_model` replaces it."""
+    return read_model(cache_path(model_sources()), quiet=True) is not None
 
 
 def warm_up() -> None:
@@ -101,20 +119,20 @@ def warm_up() -> None:
     threading.Thread(target=trained_model, name="topic-model", daemon=True).start()
 
 
-@lru_cache(maxsize=1)
-def _train() -> TopicModel:
-    return cached_model(model_sources(), train_model)
-
-
 def train_model() -> TopicModel:
     """Train the topic model from the project's corpus (several seconds)."""
-    kb = load_knowledge(PROJECT_ROOT / "knowledge")
+    kb = load_knowledge(KNOWLEDGE_DIR)
     return fit(load_corpus(kb), sorted(kb.topics))
 
 
 def model_sources() -> list[Path]:
-    """Every file the trained model depends on: the knowledge base and the simulator's code."""
-    roots = (PROJECT_ROOT / "knowledge", PROJECT_ROOT / "simulator")
-    return [
-        p for root in roots for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+    """Every file the trained model depends on: the labelled questions, the knowledge its cues
+    come from (`load_corpus` reads the topics' cue terms and the scenarios' facts), and
+    MODEL_CODE. Not the rest of the knowledge base or of the code: a change there trains
+    nothing."""
+    knowledge = [
+        *sorted(CORPUS_DIR.glob("*.jsonl")),
+        KNOWLEDGE_DIR / "topics.yaml",
+        *sorted((KNOWLEDGE_DIR / "scenarios").glob("*.yaml")),
     ]
+    return [*knowledge, *MODEL_CODE]
