@@ -69,12 +69,12 @@ def prepare_index(
     """Build the retrieval index when out of date and make sure the topic model is trained and
     cached, so the first interview waits for neither; `progress` hears about the long steps."""
     kb = load_knowledge(settings.knowledge_dir)
-    stats = build_index(settings, kb, force=force)
+    stats = build_index(settings, kb, force=force, progress=progress)
     trained: float | None = None
-    if not model_is_cached():
+    if force or not model_is_cached():
         progress("training the interviewer's topic model (once per change)...")
         started = time.perf_counter()
-        trained_model()
+        trained_model(force=force)
         trained = time.perf_counter() - started
     return IndexState(stats.chunks, stats.rebuilt, stats.seconds, stats.where, trained)
 

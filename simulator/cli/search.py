@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import sys
 
 from simulator.base.errors import InputError
 from simulator.base.sections import LANGS
@@ -24,7 +25,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         raise InputError("the query is empty")
     if not 1 <= args.k <= 50:
         raise InputError(f"--k must be between 1 and 50, not {args.k}")
-    retriever = open_retriever(settings, load_knowledge(settings.knowledge_dir))
+    retriever = open_retriever(
+        settings,
+        load_knowledge(settings.knowledge_dir),
+        progress=lambda line: print(line, file=sys.stderr, flush=True),
+    )
     hits = retriever.search(args.query, k=args.k, lang=args.lang)
     if args.json:
         print(json.dumps([h.model_dump() for h in hits], ensure_ascii=False, indent=2))

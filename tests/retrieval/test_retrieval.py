@@ -4,26 +4,14 @@ import json
 import shutil
 from pathlib import Path
 
-import chromadb.utils.embedding_functions as chroma_efs
 import pytest
 
 from simulator.base.settings import load_settings
 from simulator.cli.main import main
 from simulator.kb.knowledge import load_knowledge
 from simulator.retrieval.embeddings import HashingEmbedding
-from simulator.retrieval.index import _persistent_client, build_index, open_retriever
+from simulator.retrieval.index import _forget_client, build_index, open_retriever
 from tests.support.paths import ROOT
-
-
-@pytest.fixture(autouse=True)
-def _no_default_embeddings(monkeypatch: pytest.MonkeyPatch) -> None:
-    """chromadb's default embedding function downloads a model: it must never be used."""
-
-    def refuse(self: object, input: object) -> None:
-        raise AssertionError("chromadb's default (downloading) embedding function was used")
-
-    monkeypatch.setattr(chroma_efs.DefaultEmbeddingFunction, "__call__", refuse)
-    monkeypatch.setattr(chroma_efs.ONNXMiniLM_L6_V2, "__call__", refuse)
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +28,7 @@ def test_builds_offline_and_reopens_from_a_new_client(tmp_path: Path, kb) -> Non
     stats = build_index(settings, kb)
     assert stats.rebuilt and stats.chunks == 2 * len(kb.passages)
     assert not build_index(settings, kb).rebuilt  # unchanged knowledge: no rebuild
-    _persistent_client.cache_clear()  # a new process would start with a fresh client
+    _forget_client(tmp_path.resolve() / "index")  # a new process would start with a fresh client
     hits = open_retriever(settings, kb).search("class imbalance", k=3, lang="en")
     assert hits and hits[0].section == "data"
     assert all(0 < h.score <= 1 for h in hits)
