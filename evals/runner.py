@@ -12,6 +12,7 @@ from typing import Any
 
 from evals import datasets, scorers
 from evals.solvers import (
+    BehaviourSolver,
     CandidateSolver,
     ClarifySolver,
     GradeSolver,
@@ -79,6 +80,11 @@ def _outside(settings: Settings, model: str) -> Solver:
     return OutsideSolver(_grade_solver(settings, model), filler, heldout, stuffing, pasted)
 
 
+def _behaviours(settings: Settings, model: str) -> Solver:
+    terms = read_yaml(datasets.DATA_DIR / "solution_terms.yaml")
+    return BehaviourSolver(open_interviewer(settings, model), Terms([*terms["en"], *terms["ru"]]))
+
+
 def _leak(settings: Settings, model: str) -> Solver:
     terms = read_yaml(datasets.DATA_DIR / "solution_terms.yaml")
     return LeakSolver(open_interviewer(settings, model), Terms([*terms["en"], *terms["ru"]]))
@@ -112,6 +118,9 @@ SUITES = {
     "injection": Suite(
         "injection", "injections", scorers.injection_gain, _injection,
         mean_as("injection_inflation"),
+    ),
+    "behaviours": Suite(
+        "behaviours", "interview_behaviours", scorers.behaved, _behaviours, scorers.behaviours
     ),
     "outside": Suite(
         "outside", "outside_answers", scorers.outside_case, _outside, scorers.outside_metrics

@@ -280,3 +280,43 @@ def outside_metrics(scored: Scored) -> dict[str, float]:
         "outside_evidence_in_section": _share(evidence),
         "outside_four_with_missed": float(fours_missed),
     }
+
+
+# ----- interview behaviours: one message, and what the interviewer did with it ----------------
+
+
+def behaved(case: dict[str, Any], out: dict[str, Any]) -> Score:
+    """1 when the interviewer did what the case's kind expects (see `BEHAVIOUR_METRICS`)."""
+    expect, kind = case["expect"], case["kind"]
+    if kind == "clarify":
+        ok = out["topics"] == sorted(expect["topics"])
+    elif kind == "navigation":
+        ok = out["section"] == expect["section"]
+    elif kind == "hint":
+        ok = out["reply_kind"] == "hint" and not out["leaked"]
+    elif kind == "mistake":
+        ok = expect["mistake"] in out["mistakes"] and out["reply_kind"] == "challenge"
+    elif kind == "no_ask":
+        ok = not out["facts_told"]
+    else:  # finish, keep_going
+        ok = (out["status"] == "finished") == expect["finish"]
+    return Score(float(ok), f"{kind}: expected {expect}, got {out}")
+
+
+BEHAVIOUR_METRICS = {
+    "clarify": "interview_clarify",
+    "navigation": "interview_navigation",
+    "hint": "interview_hints",
+    "mistake": "interview_mistakes_challenged",
+    "no_ask": "interview_no_unrequested_facts",
+    "finish": "interview_finish_honoured",
+    "keep_going": "interview_no_early_ending",
+}
+"""Per kind of case, the metric its mean becomes."""
+
+
+def behaviours(scored: Scored) -> dict[str, float]:
+    by_kind: dict[str, list[Score]] = {}
+    for case, _, score in scored:
+        by_kind.setdefault(case["kind"], []).append(score)
+    return {metric: mean(by_kind.get(kind, [])) for kind, metric in BEHAVIOUR_METRICS.items()}

@@ -210,3 +210,33 @@ class OutsideSolver:
     ) -> dict[str, Any]:
         wanted = case["scenario"] if scenario == "own" else scenario
         return self.grader.grade(text, {"lang": lang, "scenario": wanted or ""})
+
+
+@dataclass
+class BehaviourSolver:
+    """One message after its `before` messages in a fresh interview; what the interviewer did."""
+
+    interviewer: Interviewer
+    solution_terms: Terms
+
+    def __call__(self, case: dict[str, Any]) -> dict[str, Any]:
+        session = self.interviewer.start(case["scenario"], case["lang"])
+        for message in case.get("before", []):
+            _drain(self.interviewer.reply(session, message))
+        told_before = set(session.disclosed_facts)
+        raised_before = set(session.mistakes)
+        reply = "".join(self.interviewer.reply(session, case["message"]))
+        scenario = self.interviewer.kb.require_scenario(case["scenario"])
+        told = [f for f in session.disclosed_facts if f not in told_before]
+        for fact in scenario.facts:
+            reply = reply.replace(fact.text(case["lang"]), " ")
+        last = session.turns[-1]
+        return {
+            "reply_kind": last.kind,
+            "section": session.current_section,
+            "topics": sorted({f.topic for f in scenario.facts if f.id in told}),
+            "facts_told": told,
+            "mistakes": [m for m in session.mistakes if m not in raised_before],
+            "status": session.status,
+            "leaked": self.solution_terms.find(reply),
+        }

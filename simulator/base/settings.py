@@ -35,9 +35,10 @@ class Settings(BaseSettings):
     llm_retries: int = Field(default=2, ge=0, le=10)
     """How many times a transient model failure (429, 5xx, timeout) is retried."""
 
-    llm_structured_method: Literal["function_calling", "json_schema"] = "function_calling"
-    """How an OpenAI-compatible server is asked for structured output: tool calling (works with
-    most servers, Ollama and vLLM included) or a `response_format` JSON schema."""
+    llm_structured_method: Literal["function_calling", "json_schema"] = "json_schema"
+    """How an OpenAI-compatible server is asked for structured output: a strict `response_format`
+    JSON schema (the default: OpenAI, vLLM and Ollama all honour it, while Ollama ignores a forced
+    tool choice) or tool calling (SIM_LLM_STRUCTURED_METHOD=function_calling)."""
 
     knowledge_dir: Path = PROJECT_ROOT / "knowledge"
     """The cheat sheet, rubric and scenarios."""
@@ -50,6 +51,13 @@ class Settings(BaseSettings):
 
     embeddings: str = "local"
     """Embedding function for the index: `local` (offline, EN+RU) or `openai:MODEL`."""
+
+    context_tokens: int = Field(default=16384, ge=2048)
+    """The model's context window in tokens (SIM_CONTEXT_TOKENS): prompts are fitted to it. An
+    interviewer turn's fixed context (rules, scenario, rubric points, watch-list) is about 7k
+    tokens, so 16k leaves room for the conversation; raise Ollama's num_ctx to match. A grade
+    whose answer would not fit has it cut at a sentence boundary, with a notice, rather than the
+    server dropping the start of the prompt."""
 
     interview_minutes: int = Field(default=45, gt=0)
     """Time budget of one interview."""

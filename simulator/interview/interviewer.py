@@ -1,62 +1,64 @@
-"""The interviewer's turn policy: what to say to each candidate message, streamed.
+"""The interviewer: each turn is one model call with the whole context; code keeps the guards.
 
 One turn goes in two steps, so a failure in the second never loses the first:
-1. `accept` cleans the message, classifies it (through the model, `prompts/classify.md`), records
-   what it shows (checkpoints addressed, time spent) and saves the candidate turn.
-2. `respond` answers the last candidate turn, yielding text chunks; the interviewer turn and the
-   state it changes (facts disclosed, probes asked, section, report) are saved only once the reply
-   is complete. After a ModelError the candidate turn is already saved and `respond` can be called
-   again.
+1. `accept` cleans the candidate's message and saves it.
+2. `respond` asks the model for a `TurnDecision` (what the message was, facts told, the section
+   now, points covered, mistakes noticed) and streams its reply as it is written; the decision
+   passes the guards, then the interviewer turn and the state it changes are saved together.
+   After a ModelError the candidate turn is already saved and `respond` can be called again.
 `reply` does both. The UI passes its iterator to `st.write_stream`; the CLI prints the chunks.
 
-What the interviewer says comes from files, never from the model alone: hidden facts are quoted
-from the scenario, guidance from `prompts/interviewer_phrases.yaml`, probes from the rubric. The
-model only phrases probes (`prompts/interviewer_reply.md`), and its text passes the deny-list
-filter, so it cannot hand over a solution.
+The guards, each visible when it acts (a notice on the turn):
+- a hidden fact goes out only when the candidate asked about its topic;
+- the reply never names a solution term the candidate has not used themselves (the deny-list);
+- the interview ends only when the candidate asks, time is up, or every section has had the
+  candidate's content; the last message's content is always graded;
+- credit for asking comes from what the candidate asked, never from what was volunteered.
 """
 
-import json
 import math
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from langchain_core.language_models import BaseChatModel
 
-from simulator.base.errors import ModelError
 from simulator.base.sanitize import MESSAGE_LIMIT, clean_message
 from simulator.base.sections import SECTION_IDS, SECTION_TITLES, Lang, SectionId
 from simulator.base.settings import Settings
+from simulator.base.textnorm import Terms
 from simulator.grading.grader import grade_answer
 from simulator.grading.types import GradeReport
+from simulator.interview import turn_context
 from simulator.interview.history import HistorySummary, compact_history
 from simulator.interview.reply_filter import Screened, screen
 from simulator.interview.session import (
     DIFFICULTY_MINUTES,
+    GRADED_KINDS,
     Difficulty,
-    InterviewerKind,
     InterviewSession,
     Turn,
     now_utc,
 )
 from simulator.kb.cues import InterviewCues, compile_cues
-from simulator.kb.knowledge import Checkpoint, KnowledgeBase, Scenario
+from simulator.kb.knowledge import KnowledgeBase, Scenario
+from simulator.kb.lexicon import lexicon
+from simulator.kb.mistakes import MISTAKES_DIR, Mistake, load_mistakes
 from simulator.kb.phrases import load_denylist, load_phrases
-from simulator.llm.calls import ask_local, ask_structured, stream_text
+from simulator.llm.calls import Streamed, ask_local, stream_structured
 from simulator.llm.prompting import block, render, untrusted_block
 from simulator.llm.tasks.classify import MessageAnalysis
-from simulator.llm.tasks.interviewer_reply import ProbeBlock, phrase
+from simulator.llm.tasks.interviewer_turn import TurnDecision, TurnState
+from simulator.llm.tokens import count_tokens
 
-MAX_PROBES_PER_SECTION = 2
 TIME_WARNING_SHARE = 0.8
 """Say that time is running out once this share of the budget is spent."""
 IDLE_CAP_SECONDS = 15 * 60
 """A longer gap between messages counts as a pause (the session was left and resumed later)."""
-HISTORY_BUDGET_TOKENS = 1200
+REPLY_RESERVE_TOKENS = 1000
+"""Room left in the model's window for the decision and its reply."""
 GROUNDING_PASSAGES = 2
-MIN_HITS_TO_FOLLOW = 2
-"""Checkpoints of a later section one message must hit before the interview jumps there."""
+"""Cheat-sheet passages retrieved for what was just said: enough to ground a question."""
 
 
 class PassageHit(Protocol):
@@ -81,24 +83,6 @@ class SessionSink(Protocol):
     def append_turn(self, session: InterviewSession) -> None: ...
 
 
-@dataclass
-class _Reply:
-    """An interviewer turn being produced, and the state it changes once complete."""
-
-    kind: InterviewerKind
-    section: SectionId
-    parts: list[str] = field(default_factory=list)
-    """Fixed text, sent as is, before the probe (if any)."""
-    probe: Checkpoint | None = None
-    probe_lead: str = ""
-    fact_ids: list[str] = field(default_factory=list)
-    finish_reason: str | None = None
-    """Phrase key saying why the interview ends (`time_up`, `all_covered`), or "" on request."""
-    warn_time: bool = False
-    report: GradeReport | None = None
-    """The grade, once graded."""
-
-
 class Interviewer:
     def __init__(
         self,
@@ -118,8 +102,8 @@ class Interviewer:
         self.clock = clock
         self.phrases = load_phrases(settings.prompts_dir.resolve())
         self.deny = load_denylist(settings.prompts_dir.resolve())
+        self.watch = _watch_list(kb, settings)
         self._cues: dict[tuple[str, Lang], InterviewCues] = {}
-        self._grounding: dict[tuple[str, Lang], list[PassageHit]] = {}
 
     # ----- session lifecycle -------------------------------------------------------------------
 
@@ -145,14 +129,9 @@ class Interviewer:
                 DIFFICULTY_MINUTES[difficulty] if difficulty else self.settings.interview_minutes
             ),
         )
+        opening = " ".join([scenario.prompt(lang), self.phrases("invite_questions", lang)])
         session.turns.append(
-            Turn(
-                role="interviewer",
-                text=scenario.prompt(lang),
-                section="requirements",
-                kind="opening",
-                at=now,
-            )
+            Turn(role="interviewer", text=opening, section="requirements", kind="opening", at=now)
         )
         if self.store is not None:
             self.store.create(session)
@@ -164,10 +143,12 @@ class Interviewer:
         if notice:
             yield notice
         if session.awaiting_reply():
+            if notice:
+                yield " "
             yield from self.respond(session)
 
     def accept(self, session: InterviewSession, message: object) -> str | None:
-        """Clean, classify and save the candidate's message; returns a notice to show, if any.
+        """Clean and save the candidate's message; returns a notice to show, if any.
 
         An empty message, or one sent after the end, is not saved: the notice says why.
         """
@@ -177,31 +158,18 @@ class Interviewer:
         clean = clean_message(message)
         if clean.empty:
             return self.phrases("empty_message", lang)
-        analysis, fallback_note = self._classify(session, clean.text)
-        cues = self.cues_for(session)
-        hits: list[str] = []
-        if analysis.kind in ("answer", "clarifying_question"):
-            hits = cues.hits(clean.text)
-            self._follow_candidate(session, analysis, hits)
-            session.checkpoints_hit.extend(h for h in hits if h not in session.checkpoints_hit)
-        if analysis.kind == "move_on":
-            self._mark_covered(session, [session.current_section])
-        self._mark_covered(session, cues.covered(session.checkpoints_hit))
         self._tick(session)
-        notices = [
-            self.phrases("notice.truncated", lang, limit=MESSAGE_LIMIT) if clean.truncated else "",
-            fallback_note or "",
-        ]
-        notice = " ".join(n for n in notices if n) or None
+        notice = (
+            self.phrases("notice.truncated", lang, limit=MESSAGE_LIMIT) if clean.truncated else None
+        )
         self._append(
             session,
             Turn(
                 role="candidate",
                 text=clean.text,
                 section=session.current_section,
-                kind=analysis.kind,
+                kind="message",
                 at=session.last_activity or self.clock(),
-                fact_ids=analysis.fact_ids,
                 notice=notice,
             ),
         )
@@ -209,34 +177,239 @@ class Interviewer:
 
     def respond(self, session: InterviewSession) -> Iterator[str]:
         """Answer the last candidate turn; safe to call again after a ModelError."""
-        if session.awaiting_reply():
-            yield from self._deliver(session, self._plan(session, session.turns[-1]))
+        if not session.awaiting_reply():
+            return
+        turn = session.turns[-1]
+        budget = session.time_budget_minutes * 60
+        if session.active_seconds >= budget:
+            turn.kind = "answer"  # the last message is graded whatever it was
+            yield from self._close(session, "time_up", said="")
+            return
+        prefix = ""
+        if not session.time_warned and session.active_seconds >= TIME_WARNING_SHARE * budget:
+            prefix = self.phrases("time_warning", session.lang, minutes=self._minutes_left(session))
+            session.time_warned = True
+            yield prefix + " "
+        yield from self._decide_and_say(session, turn, prefix)
 
     def finish(self, session: InterviewSession) -> Iterator[str]:
         """End the interview now (the script ran out, the UI's finish button): grade and close."""
         if session.status == "active":
-            yield from self._deliver(
-                session, _Reply(kind="closing", section=session.current_section, finish_reason="")
-            )
+            yield from self._close(session, "", said="")
 
-    def _deliver(self, session: InterviewSession, plan: _Reply) -> Iterator[str]:
-        """Say the planned reply, then save it with the state it changes."""
-        texts = list(plan.parts)
-        if plan.finish_reason is not None:
-            plan.report = self._grade(session)
-            texts.extend(self._closing_words(session.lang, plan.finish_reason, plan.report))
-        fixed = " ".join(texts)
-        if fixed:
-            yield fixed
+    # ----- one turn ----------------------------------------------------------------------------
+
+    def _decide_and_say(self, session: InterviewSession, turn: Turn, prefix: str) -> Iterator[str]:
+        cues = self.cues_for(session)
+        seen = turn_context.signals(cues, self._watch(session), session, turn.text)
+        reading = self._local_reading(session, turn.text)
+        allowed_facts = self._facts_asked(session, turn.text, reading)
+        result: Streamed[TurnDecision] = Streamed()
         screened = Screened()
-        if plan.probe is not None:
-            yield from self._stream_probe(session, plan, screened, lead_space=bool(fixed))
-        text = " ".join(t for t in (fixed, screened.text.strip()) if t)
-        self._commit(session, plan, text, screened)
+        live = stream_structured(
+            self.model,
+            TurnDecision,
+            self._messages(session, seen),
+            result,
+            allow=lambda head: (
+                set(head.get("fact_ids", [])) <= allowed_facts
+                and head.get("reply_kind") != "closing"
+            ),
+            method=self.settings.llm_structured_method,
+        )
+        deny = self._deny_for(session, allowed_facts)
+        # On a leak the screen stops showing text; the decision is still read to its end.
+        yield from screen(_ReadToEnd(live), deny, "", screened)
+        decision = result.value
+        assert decision is not None  # stream_structured fills it or raises
+        notices = [result.note] if result.note else []
+        if screened.replaced:
+            notices.append(self.phrases("notice.reply_replaced", session.lang))
+        elif screened.cut:
+            notices.append(self.phrases("notice.reply_cut", session.lang))
+        facts = [f for f in dict.fromkeys(decision.fact_ids) if f in allowed_facts]
+        if len(facts) < len(set(decision.fact_ids)):
+            notices.append(self.phrases("notice.fact_withheld", session.lang))
+        self._record(session, turn, decision, seen)
+        finishing = decision.message_kind == "finish" and self._asks_to_finish(turn.text, reading)
+        closing = finishing or (
+            decision.reply_kind == "closing" and self._all_sections_had_content(session)
+        )
+        text = screened.text.strip()
+        if not text:  # held back by a guard, or the model wrote nothing usable
+            guarded = len(facts) < len(set(decision.fact_ids)) or (
+                decision.reply_kind == "closing" and not closing
+            )
+            if screened.replaced:
+                text = self._built_in_question(session)
+            elif guarded:
+                text = self._guarded_reply(session, decision, facts)
+            else:
+                text = decision.reply
+            extra = Screened()
+            text = "".join(screen([text], deny, self._built_in_question(session), extra))
+            yield text
+        said = " ".join(t for t in (prefix, text) if t)
+        if closing:
+            yield from self._close(session, "" if finishing else "all_covered", said=said)
+            return
+        kind = decision.reply_kind
+        if kind == "closing":  # the model wanted to stop; the candidate did not ask: go on
+            kind = "steer"
+            notices.append(self.phrases("notice.kept_going", session.lang))
+        session.disclose(facts)
+        session.current_section = decision.section
+        session.probes_asked.extend(
+            p for p in decision.points_asked if p not in session.probes_asked
+        )
+        self._append(
+            session,
+            Turn(
+                role="interviewer",
+                text=said,
+                section=decision.section,
+                kind=kind,
+                at=self.clock(),
+                fact_ids=facts,
+                notice=" ".join(notices) or None,
+            ),
+        )
 
-    # ----- classification ----------------------------------------------------------------------
+    def _record(
+        self,
+        session: InterviewSession,
+        turn: Turn,
+        decision: TurnDecision,
+        seen: turn_context.Signals,
+    ) -> None:
+        """What the candidate's message showed, on their turn and on the session."""
+        turn.kind = decision.message_kind
+        known = {cp.id for s in SECTION_IDS for cp in self.kb.rubric.sections[s].checkpoints}
+        points = [p for p in decision.points_covered if p in known]
+        session.checkpoints_hit.extend(p for p in points if p not in session.checkpoints_hit)
+        if decision.message_kind in (
+            "answer",
+            "clarifying_question",
+            "navigation",
+            "challenge",
+            "finish",
+        ):
+            had = turn_context.sections_with_content(seen, points, self.kb)
+            session.covered_sections.extend(
+                s for s in SECTION_IDS if s in had and s not in session.covered_sections
+            )
+            turn.section = turn_context.main_section(seen, points, self.kb, turn.section)
+        watch = {m.id for m in self._watch(session)}
+        session.mistakes.extend(
+            m for m in decision.mistakes if m in watch and m not in session.mistakes
+        )
 
-    def _classify(self, session: InterviewSession, text: str) -> tuple[MessageAnalysis, str | None]:
+    def _guarded_reply(
+        self, session: InterviewSession, decision: TurnDecision, facts: list[str]
+    ) -> str:
+        """What to say when the model's own reply was held back."""
+        lang = session.lang
+        scenario = self._scenario(session.scenario_id)
+        if facts:
+            return " ".join(f.text(lang) for f in scenario.facts if f.id in facts)
+        if decision.message_kind == "clarifying_question":
+            return self.phrases("assumption", lang)
+        section = self._next_without_content(session) or decision.section
+        return " ".join(
+            [
+                self.phrases("steer", lang, section=SECTION_TITLES[section][lang]),
+                self.phrases(f"section_question.{section}", lang),
+            ]
+        )
+
+    def _built_in_question(self, session: InterviewSession) -> str:
+        """A question of the rubric's own, never a solution: the first point of this section
+        not covered or asked yet, else the section's opening question."""
+        lang = session.lang
+        section = session.current_section
+        done = set(session.checkpoints_hit) | set(session.probes_asked)
+        for point in self.kb.rubric.sections[section].checkpoints:
+            if point.id not in done:
+                title = SECTION_TITLES[section][lang]
+                return f"{self.phrases('probe_lead', lang, section=title)} {point.probe(lang)}"
+        return self.phrases(f"section_question.{section}", lang)
+
+    def _close(self, session: InterviewSession, reason: str, *, said: str) -> Iterator[str]:
+        """Grade everything the candidate said and end the interview; `said` is what this turn
+        already showed (the closing words follow it, the reason unless it was said already)."""
+        report = self._grade(session)
+        because = self.phrases(reason, session.lang) if reason else ""
+        words = [because] if because and because not in said else []
+        words.append(self.phrases("closing", session.lang, overall=report.overall))
+        closing = " ".join(words)
+        yield (" " if said else "") + closing
+        at = self.clock()
+        session.status = "finished"
+        session.finished_at = at
+        session.report = report
+        text = " ".join(t for t in (said, closing) if t)
+        self._append(
+            session,
+            Turn(
+                role="interviewer",
+                text=text,
+                section=session.current_section,
+                kind="closing",
+                at=at,
+            ),
+        )
+
+    # ----- context -----------------------------------------------------------------------------
+
+    def _messages(self, session: InterviewSession, seen: turn_context.Signals) -> list:
+        scenario = self._scenario(session.scenario_id)
+        static = turn_context.static_prompt(
+            self.settings, self.kb, scenario, session, self._watch(session)
+        )
+        passages = self._passages(session, session.turns[-1].text)
+        state = TurnState(
+            section=session.current_section,
+            sections_with_content=list(session.covered_sections),
+            points_covered=list(session.checkpoints_hit),
+            points_asked=list(session.probes_asked),
+            disclosed_facts=list(session.disclosed_facts),
+            mistakes_raised=list(session.mistakes),
+            minutes_left=self._minutes_left(session),
+            minutes_total=session.time_budget_minutes,
+        )
+        fixed = [
+            static,
+            turn_context.turn_prompt(self.settings, state, session.summary, passages, seen),
+        ]
+        budget = (
+            self.settings.context_tokens
+            - REPLY_RESERVE_TOKENS
+            - sum(count_tokens(f).tokens for f in fixed)
+        )
+        kept, summary = compact_history(
+            self.model,
+            [(t.role, t.text) for t in session.turns],
+            max(budget, 0),
+            summary=HistorySummary(text=session.summary, covers=session.summary_covers),
+            prompts_dir=self.settings.prompts_dir,
+            lang=session.lang,
+        )
+        # A cache of what older turns said: kept even if this reply fails, it is still true.
+        session.summary, session.summary_covers = summary.text, summary.covers
+        fixed[1] = turn_context.turn_prompt(self.settings, state, summary.text, passages, seen)
+        return turn_context.messages(fixed[0], fixed[1], kept)
+
+    def _passages(self, session: InterviewSession, text: str) -> list[turn_context.Passage]:
+        if self.retriever is None:
+            return []
+        hits = self.retriever.search(text[:2000], k=GROUNDING_PASSAGES, lang=session.lang)
+        return [turn_context.Passage(h.id, h.text) for h in hits]
+
+    # ----- guards ------------------------------------------------------------------------------
+
+    def _local_reading(self, session: InterviewSession, text: str) -> MessageAnalysis:
+        """The offline classifier's reading of a message: the guards' own evidence, independent
+        of the model that decides the turn."""
         cues = self.cues_for(session)
         prompt = render(
             self.settings.prompts_dir,
@@ -247,223 +420,52 @@ class Interviewer:
             section=block("section", cues.section_json(session.current_section, text)),
             candidate_message=untrusted_block("candidate_message", text),
         )
-        note: str | None = None
-        try:
-            result = ask_structured(self.model, MessageAnalysis, prompt)
-            analysis = result.value
-            if result.fallback:  # the model's replies did not fit; the local rules decided
-                note = self.phrases("notice.classifier_fallback", session.lang)
-        except ModelError:
-            # The rules the local model runs, applied directly: a message is never lost.
-            analysis = ask_local(MessageAnalysis, prompt)
-            note = self.phrases("notice.classifier_fallback", session.lang)
-        # A remote model may invent ids; keep only this scenario's facts, each once.
-        known = {f.id for f in self._scenario(session.scenario_id).facts}
-        analysis.fact_ids = [f for f in dict.fromkeys(analysis.fact_ids) if f in known]
-        return analysis, note
+        return ask_local(MessageAnalysis, prompt)
 
-    def _follow_candidate(
-        self, session: InterviewSession, analysis: MessageAnalysis, hits: list[str]
-    ) -> None:
-        """When the candidate's content is mostly about a later section, the interview follows."""
-        cues = self.cues_for(session)
-        per_section = {
-            s: sum(1 for cp in cues.checkpoints[s] if cp.id in hits) for s in SECTION_IDS
-        }
-        current = SECTION_IDS.index(session.current_section)
-        later = [s for s in analysis.sections_touched if SECTION_IDS.index(s) > current]
-        if not later:
-            return
-        # A passing mention of a later topic is not a jump: it takes most of the content, twice.
-        best = max(later, key=lambda s: (per_section[s], -SECTION_IDS.index(s)))
-        if (
-            per_section[best] >= MIN_HITS_TO_FOLLOW
-            and per_section[best] > per_section[session.current_section]
-        ):
-            session.current_section = best
+    def _facts_asked(
+        self, session: InterviewSession, text: str, reading: MessageAnalysis
+    ) -> set[str]:
+        """Facts the message may be told. A message the offline reading takes for a clarifying
+        question may get any fact: which ones it asked about is the model's call (its words
+        are often ones no cue list foresaw: "how many payments a day do we see?"). Any other
+        message only gets facts whose topic it names in a question: nothing is volunteered."""
+        scenario = self._scenario(session.scenario_id)
+        if reading.kind == "clarifying_question":
+            return {f.id for f in scenario.facts}
+        if reading.kind != "hint" and "?" not in text:
+            return set()
+        named = self.cues_for(session).facts_block(text)
+        topics = {f.topic for f in scenario.facts if f.id in reading.fact_ids}
+        topics |= {topic for topic, found in named.topics.items() if found}
+        topics |= {f.topic for f in named.facts if f.terms or f.text_words}
+        return {f.id for f in scenario.facts if f.topic in topics}
 
-    # ----- planning a reply --------------------------------------------------------------------
+    @staticmethod
+    def _asks_to_finish(text: str, reading: MessageAnalysis) -> bool:
+        """Whether the candidate asked to end: the offline reading, or the words anywhere in a
+        longer message ("...that's all from me, let's finish")."""
+        return reading.kind == "finish" or text in lexicon().classifier.finish
 
-    def _plan(self, session: InterviewSession, turn: Turn) -> _Reply:
-        lang = session.lang
-        section = session.current_section
-        budget = session.time_budget_minutes * 60
-        if turn.kind == "finish":
-            return _Reply(kind="closing", section=section, finish_reason="")
-        if session.active_seconds >= budget:
-            return _Reply(kind="closing", section=section, finish_reason="time_up")
-        plan = self._plan_for_kind(session, turn)
-        if (
-            not session.time_warned
-            and session.active_seconds >= TIME_WARNING_SHARE * budget
-            and plan.finish_reason is None
-            and turn.kind != "time_check"
-        ):
-            plan.parts.insert(
-                0, self.phrases("time_warning", lang, minutes=self._minutes_left(session))
-            )
-            plan.warn_time = True
-        return plan
+    def _deny_for(self, session: InterviewSession, facts: set[str]) -> Terms:
+        """The deny-list less the terms the candidate used (their own words may be echoed) and
+        those of the facts they asked about (a fact is told word for word)."""
+        scenario = self._scenario(session.scenario_id)
+        told = [f.text(session.lang) for f in scenario.facts if f.id in facts]
+        said = " ".join([*(t.text for t in session.turns if t.role == "candidate"), *told])
+        used = set(self.deny.find(said))
+        return Terms([t for t in self.deny.terms if t not in used])
 
-    def _plan_for_kind(self, session: InterviewSession, turn: Turn) -> _Reply:
-        lang = session.lang
-        section = session.current_section
-        if turn.kind == "clarifying_question" and turn.fact_ids:
-            scenario = self._scenario(session.scenario_id)
-            facts = [f for f in scenario.facts if f.id in turn.fact_ids]
-            return _Reply(
-                kind="fact",
-                section=section,
-                parts=[" ".join(f.text(lang) for f in facts)],
-                fact_ids=[f.id for f in facts],
-            )
-        if turn.kind == "clarifying_question":
-            return _Reply(
-                kind="assumption", section=section, parts=[self.phrases("assumption", lang)]
-            )
-        if turn.kind == "time_check":
-            total = session.time_budget_minutes
-            text = self.phrases("time_left", lang, minutes=self._minutes_left(session), total=total)
-            return _Reply(kind="time", section=section, parts=[text])
-        if turn.kind == "hint":
-            return self._hint(session)
-        if turn.kind == "off_topic":
-            title = SECTION_TITLES[section][lang]
-            return _Reply(
-                kind="redirect",
-                section=section,
-                parts=[
-                    self.phrases("redirect", lang, section=title),
-                    self.phrases(f"section_question.{section}", lang),
-                ],
-            )
-        if turn.kind == "move_on":
-            return self._steer(session)
-        return self._after_answer(session)
+    def _all_sections_had_content(self, session: InterviewSession) -> bool:
+        return all(s in session.covered_sections for s in SECTION_IDS)
 
-    def _after_answer(self, session: InterviewSession) -> _Reply:
-        section = session.current_section
-        if section not in session.covered_sections and self._probes_in(session, section) < (
-            MAX_PROBES_PER_SECTION
-        ):
-            missed = self._missed(session, section)
-            if missed:
-                lead = self.phrases(
-                    "probe_lead", session.lang, section=SECTION_TITLES[section][session.lang]
-                )
-                return _Reply(kind="probe", section=section, probe=missed[0], probe_lead=lead)
-        return self._steer(session)
+    def _next_without_content(self, session: InterviewSession) -> SectionId | None:
+        return next((s for s in SECTION_IDS if s not in session.covered_sections), None)
 
-    def _hint(self, session: InterviewSession) -> _Reply:
-        section = session.current_section
-        missed = self._missed(session, section)
-        if missed and self._probes_in(session, section) < MAX_PROBES_PER_SECTION:
-            lead = self.phrases("hint_lead", session.lang)
-            return _Reply(kind="hint", section=section, probe=missed[0], probe_lead=lead)
-        return _Reply(kind="hint", section=section, parts=[self.phrases("hint_none", session.lang)])
-
-    def _steer(self, session: InterviewSession) -> _Reply:
-        """To the next section not yet covered; the end when there is none."""
-        nxt = self._next_section(session)
-        if nxt is None:
-            return _Reply(
-                kind="closing", section=session.current_section, finish_reason="all_covered"
-            )
-        lang = session.lang
-        return _Reply(
-            kind="steer",
-            section=nxt,
-            parts=[
-                self.phrases("steer", lang, section=SECTION_TITLES[nxt][lang]),
-                self.phrases(f"section_question.{nxt}", lang),
-            ],
-        )
-
-    def _next_section(self, session: InterviewSession) -> SectionId | None:
-        # Forward first; then back to a section the candidate jumped over (never visited), once.
-        current = SECTION_IDS.index(session.current_section)
-        visited = {t.section for t in session.turns if t.role == "interviewer"}
-        visited.add(session.current_section)
-        ahead = [s for s in SECTION_IDS[current + 1 :] if s not in session.covered_sections]
-        skipped = [
-            s
-            for s in SECTION_IDS[:current]
-            if s not in session.covered_sections and s not in visited
-        ]
-        return next(iter(ahead + skipped), None)
-
-    def _missed(self, session: InterviewSession, section: SectionId) -> list[Checkpoint]:
-        return self.cues_for(session).missed(section, session.checkpoints_hit, session.probes_asked)
-
-    def _probes_in(self, session: InterviewSession, section: SectionId) -> int:
-        ids = {cp.id for cp in self.cues_for(session).checkpoints[section]}
-        return sum(1 for p in session.probes_asked if p in ids)
-
-    # ----- producing text ----------------------------------------------------------------------
-
-    def _stream_probe(
-        self, session: InterviewSession, plan: _Reply, screened: Screened, *, lead_space: bool
-    ) -> Iterator[str]:
-        assert plan.probe is not None
-        lang = session.lang
-        probe = ProbeBlock(
-            id=plan.probe.id,
-            section=plan.section,
-            lead_in=plan.probe_lead,
-            question=plan.probe.probe(lang),
-        )
-        passages = self._grounding_for(plan.probe, plan.section, lang)
-        prompt = render(
-            self.settings.prompts_dir,
-            "interviewer_reply",
-            task=block("task", "interviewer_reply"),
-            lang=block("lang", lang),
-            checkpoint=block("checkpoint", probe.model_dump_json()),
-            passages=block(
-                "passages",
-                json.dumps([{"id": p.id, "text": p.text} for p in passages], ensure_ascii=False),
-            ),
-            history=untrusted_block("history", self._history(session)),
-        )
-        first = True
-        for chunk in screen(stream_text(self.model, prompt), self.deny, phrase(probe), screened):
-            yield (" " + chunk.lstrip()) if first and lead_space else chunk
-            first = False
-
-    def _grounding_for(self, cp: Checkpoint, section: SectionId, lang: Lang) -> list[PassageHit]:
-        """Passages a probe is grounded in: retrieved for the checkpoint, plus its own passage."""
-        key = (cp.id, lang)
-        if key not in self._grounding:
-            hits: list[PassageHit] = []
-            if self.retriever is not None:
-                query = cp.description(lang)
-                hits = list(
-                    self.retriever.search(query, k=GROUNDING_PASSAGES, lang=lang, section=section)
-                )
-            own = self.kb.passage(cp.passage)
-            if own is not None and all(h.id != own.id for h in hits):
-                hits.append(_OwnPassage(id=own.id, text=own.text(lang)))
-            self._grounding[key] = hits
-        return self._grounding[key]
-
-    def _history(self, session: InterviewSession) -> str:
-        """The newest turns that fit the budget, after a running summary of the older ones."""
-        kept, summary = compact_history(
-            self.model,
-            [(t.role, t.text) for t in session.turns],
-            HISTORY_BUDGET_TOKENS,
-            summary=HistorySummary(text=session.summary, covers=session.summary_covers),
-            prompts_dir=self.settings.prompts_dir,
-            lang=session.lang,
-        )
-        # A cache of what older turns said: kept even if this reply fails, it is still true.
-        session.summary, session.summary_covers = summary.text, summary.covers
-        lines = [summary.text] if summary.text else []
-        lines.extend(f"{role}: {text}" for role, text in kept)
-        return "\n".join(lines)
+    # ----- grading and state -------------------------------------------------------------------
 
     def _grade(self, session: InterviewSession) -> GradeReport:
-        """The grade of everything the candidate said, with the facts they asked for."""
+        """The grade of everything the candidate said, with the facts they asked for and the
+        interviewer's turns as context."""
         return grade_answer(
             session.candidate_text(),
             kb=self.kb,
@@ -472,58 +474,17 @@ class Interviewer:
             settings=self.settings,
             scenario=self._scenario(session.scenario_id),
             disclosed_facts=session.disclosed_facts,
-        )
-
-    def _closing_words(self, lang: Lang, reason: str, report: GradeReport) -> list[str]:
-        parts = [self.phrases(reason, lang)] if reason else []
-        parts.append(self.phrases("closing", lang, overall=report.overall))
-        return parts
-
-    # ----- state -------------------------------------------------------------------------------
-
-    def _commit(
-        self, session: InterviewSession, plan: _Reply, text: str, screened: Screened
-    ) -> None:
-        lang = session.lang
-        notice = None
-        if screened.replaced:
-            notice = self.phrases("notice.reply_replaced", lang)
-        elif screened.cut:
-            notice = self.phrases("notice.reply_cut", lang)
-        passage_ids: list[str] = []
-        if plan.probe is not None:
-            session.probes_asked.append(plan.probe.id)
-            passage_ids = [p.id for p in self._grounding_for(plan.probe, plan.section, lang)]
-        session.disclose(plan.fact_ids)
-        session.time_warned = session.time_warned or plan.warn_time
-        session.current_section = plan.section
-        at = self.clock()
-        if plan.finish_reason is not None:
-            session.status = "finished"
-            session.finished_at = at
-            session.report = plan.report
-        self._append(
-            session,
-            Turn(
-                role="interviewer",
-                text=text,
-                section=plan.section,
-                kind=plan.kind,
-                at=at,
-                passage_ids=passage_ids,
-                fact_ids=plan.fact_ids,
-                notice=notice,
-            ),
+            transcript=[
+                (t.role, t.text)
+                for t in session.turns
+                if t.role == "interviewer" or t.kind in GRADED_KINDS
+            ],
         )
 
     def _append(self, session: InterviewSession, turn: Turn) -> None:
         session.turns.append(turn)
         if self.store is not None:
             self.store.append_turn(session)
-
-    @staticmethod
-    def _mark_covered(session: InterviewSession, sections: Sequence[SectionId]) -> None:
-        session.covered_sections.extend(s for s in sections if s not in session.covered_sections)
 
     def _tick(self, session: InterviewSession) -> None:
         now = self.clock()
@@ -539,6 +500,9 @@ class Interviewer:
     def _scenario(self, scenario_id: str) -> Scenario:
         return self.kb.require_scenario(scenario_id)
 
+    def _watch(self, session: InterviewSession) -> list[Mistake]:
+        return [m for m in self.watch if m.applies_to(session.scenario_id)]
+
     def cues_for(self, session: InterviewSession) -> InterviewCues:
         """The session's compiled cues, built once per (scenario, language) and kept."""
         key = (session.scenario_id, session.lang)
@@ -549,7 +513,27 @@ class Interviewer:
         return self._cues[key]
 
 
-@dataclass(frozen=True)
-class _OwnPassage:
-    id: str
-    text: str
+class _ReadToEnd:
+    """An iterator whose `close` reads the rest instead of abandoning it."""
+
+    def __init__(self, inner: Iterator[str]) -> None:
+        self.inner = inner
+
+    def __iter__(self) -> "_ReadToEnd":
+        return self
+
+    def __next__(self) -> str:
+        return next(self.inner)
+
+    def close(self) -> None:
+        for _ in self.inner:
+            pass
+
+
+def _watch_list(kb: KnowledgeBase, settings: Settings) -> list[Mistake]:
+    """The catalogue of common mistakes; a knowledge base without one watches for none."""
+    if not (settings.knowledge_dir / MISTAKES_DIR).is_dir():
+        return []
+    return load_mistakes(
+        settings.knowledge_dir, [p.id for p in kb.passages], [s.id for s in kb.scenarios]
+    )

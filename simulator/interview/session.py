@@ -21,12 +21,26 @@ DIFFICULTY_MINUTES: dict[Difficulty, int] = {"easy": 60, "normal": 45, "hard": 3
 """The time budget each difficulty gives an interview."""
 
 InterviewerKind = Literal[
-    "opening", "fact", "assumption", "probe", "hint", "steer", "time", "redirect", "closing"
+    "opening",
+    "fact",
+    "assumption",
+    "probe",
+    "challenge",
+    "hint",
+    "steer",
+    "time",
+    "redirect",
+    "acknowledge",
+    "closing",
 ]
 """What an interviewer turn does."""
 
-GRADED_KINDS: frozenset[str] = frozenset({"answer", "clarifying_question"})
-"""Candidate turns whose words count as the design answer (coverage and grading)."""
+GRADED_KINDS: frozenset[str] = frozenset(
+    {"answer", "clarifying_question", "navigation", "challenge", "finish", "message"}
+)
+"""Candidate turns whose words count as the design answer: all but requests for a hint or the
+time and off-topic chat (a last message that also asks to finish is still graded; `message` is
+a turn not answered yet)."""
 
 
 def now_utc() -> datetime:
@@ -73,6 +87,8 @@ class InterviewSession(BaseModel):
     checkpoints_hit: list[str] = Field(default_factory=list)
     """Rubric checkpoint ids whose evidence appeared in the candidate's words."""
     covered_sections: list[SectionId] = Field(default_factory=list)
+    mistakes: list[str] = Field(default_factory=list)
+    """Ids of catalogue mistakes the interviewer noticed, in the order noticed."""
     probes_asked: list[str] = Field(default_factory=list)
     """Checkpoint ids already probed (or given as a hint); never asked twice."""
     active_seconds: float = 0.0

@@ -231,11 +231,21 @@ class SessionStore:
                 self._insert_turn(tx, session.id, seq, turn)
 
     def append_turn(self, session: InterviewSession) -> None:
-        """Persist the session's last turn and its new state, atomically."""
+        """Persist the session's last turn and its new state, atomically; the turn before it is
+        written again, since what a candidate's message was is decided with the reply to it."""
         turn = session.turns[-1]
         with self._transaction() as tx:
+            if len(session.turns) > 1:
+                self._rewrite_turn(tx, session.id, len(session.turns) - 2, session.turns[-2])
             self._insert_turn(tx, session.id, len(session.turns) - 1, turn)
             self._update_state(tx, session, turn.at)
+
+    @staticmethod
+    def _rewrite_turn(tx: sqlite3.Connection, session_id: str, seq: int, turn: Turn) -> None:
+        tx.execute(
+            "UPDATE turns SET kind = ?, section = ?, body = ? WHERE session_id = ? AND seq = ?",
+            (turn.kind, turn.section, turn.model_dump_json(), session_id, seq),
+        )
 
     def save(self, session: InterviewSession) -> None:
         """Persist a change of state that came without a new turn (e.g. the report)."""

@@ -1,9 +1,11 @@
 """The cue vocabularies as data: `knowledge/lexicon/*.yaml`, validated on load and compiled once.
 
 - `classifier.yaml`: what a candidate message is (finish, move on, time, hint, solution request,
-  request for information, question words), read by the local classifier;
-- `grading.yaml`: reasons, hedges, section names, system parts and data flows, read by the local
-  grader;
+  request for information, question words), read by the local classifier, and navigation and
+  disagreement (go back, go to, skip, challenge), read by the local interviewer;
+- `grading.yaml`: reasons, hedges, section names, system parts and data flows, negations,
+  generic topic words and how figures are written, read by the local grader (and which
+  checkpoints only apply to models on devices, read by the grader's report);
 - `steering.yaml`: words that try to instruct the interviewer or the grader: one shared list and
   each reader's own additions;
 - `denylist.yaml`: names the interviewer must never say (model families, techniques, tools).
@@ -13,6 +15,7 @@ term twice; unknown keys and unknown files are refused. Any problem is a one-lin
 naming the file and the field.
 """
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -129,6 +132,41 @@ class ClassifierLexicon(Strict):
     """A sentence that opens with one of these asks something."""
     wh_words: WordList
     """A question word opening the part after a lead-in ("quick one: how ...") makes a question."""
+    go_back: TermList
+    """The candidate asks to return to an earlier section (the one named, else the previous one)."""
+    go_to: TermList
+    """The candidate asks to take a section now; counts only with a section named."""
+    skip: TermList
+    """The candidate asks to leave a section out (the one named after it, else the current one)."""
+    challenge: TermList
+    """The candidate disagrees with the interviewer."""
+
+
+class NumberWords(_StrictLists):
+    """Numbers written as words, in both languages."""
+
+    en: dict[Word, int] = Field(min_length=1)
+    """English number words and their values."""
+    ru: dict[Word, int] = Field(min_length=1)
+    """Russian number words (each inflected form listed) and their values."""
+
+    def value(self, word: str) -> int | None:
+        return self.en.get(word, self.ru.get(word))
+
+
+class FigureWords(Strict):
+    """The words around a number that say what it measures (`grading.yaml`, `figures`)."""
+
+    thousand: WordList
+    """A number followed by one of these is in thousands ("12k", "20 тысяч")."""
+    million: WordList
+    """...in millions ("8M", "40 млн")."""
+    billion: WordList
+    """...in billions ("1.5B", "10 млрд")."""
+    units: WordList
+    """Units that make a number a measured figure ("50 ms", "2 weeks"), not a count of anything."""
+    numbers: NumberWords
+    """Numbers written as words ("six weeks", "три года")."""
 
 
 class GradingLexicon(Strict):
@@ -144,6 +182,23 @@ class GradingLexicon(Strict):
     """Named parts of a running system (stores, queues, jobs, services)."""
     flows: TermList
     """Words that move data from one part to another."""
+    asking: TermList
+    """A sentence with one of these says it asks something ("I'd ask", "уточню"): clarifying."""
+    negations: TermList
+    """A clause with one of these denies what it names ("no A/B test"): it earns nothing."""
+    dismissals: TermList
+    """These dismiss what the sentence named before them ("monitoring: not needed") as well."""
+    generic_terms: TermList
+    """Words that only name a broad topic (data, model, monitoring): cue words that are all of
+    these, with no figure or technical name, commit to nothing."""
+    plain_acronyms: WordList
+    """Capitalised words that are no technical name (ML, AI)."""
+    figures: FigureWords
+    """How numbers are written: scales, units and number words."""
+    device_only: TermList
+    """Words of a checkpoint's description that make it apply only to models run on devices."""
+    on_device: TermList
+    """Words of a scenario fact that say inference runs on users' devices."""
 
     @model_validator(mode="after")
     def _every_section(self) -> "GradingLexicon":
@@ -151,6 +206,20 @@ class GradingLexicon(Strict):
         if missing:
             raise ValueError(f"section_names missing: {', '.join(missing)}")
         return self
+
+    def live_text(self, sentence: str) -> str:
+        """The sentence without the clauses it denies: a clause with a negation ("no A/B test",
+        "never random"), and the clause before a dismissal ("monitoring: not needed"). Clauses
+        end at commas, colons, semicolons, brackets, dashes, bars and arrows."""
+        clauses = _CLAUSE_SEPARATOR.split(sentence)
+        dead = [bool(self.negations.find(c)) for c in clauses]
+        for i, clause in enumerate(clauses):
+            if i and self.dismissals.find(clause):
+                dead[i - 1] = True
+        return " , ".join(c for c, d in zip(clauses, dead, strict=True) if not d and c.strip())
+
+
+_CLAUSE_SEPARATOR = re.compile(r"[,;:()\[\]{}|]|\s[-–—]\s|[–—]|->|→|=>|⇒")
 
 
 class SteeringLexicon(Strict):

@@ -18,6 +18,8 @@ TAGS = (
     "lang",
     "candidate_answer",
     "candidate_message",
+    "interviewer_message",
+    "transcript",
     "rubric",
     "facts",
     "passages",
@@ -29,6 +31,10 @@ TAGS = (
     "summary",
     "section",
     "instructions",
+    "open_points",
+    "watch_list",
+    "state",
+    "signals",
 )
 _TAG_RE = re.compile(r"<\s*(/?)\s*(" + "|".join(TAGS) + r")\s*>", re.IGNORECASE)
 _BLOCK_RE = re.compile(r"<(" + "|".join(TAGS) + r")>\n?(.*?)\n?</\1>", re.DOTALL)

@@ -103,9 +103,13 @@ class ReplyChatModel(BaseChatModel, ABC):
                 run_manager.on_llm_new_token(piece, chunk=chunk)
             yield chunk
 
+    def _reply_to(self, messages: Sequence[BaseMessage]) -> Reply:
+        """The answer to a chat; by default `_reply` of all its text joined."""
+        return self._reply(prompt_text(messages))
+
     def _answer(self, messages: Sequence[BaseMessage], kwargs: dict[str, Any]) -> AIMessage:
         prompt = prompt_text(messages)
-        reply = self._reply(prompt)
+        reply = self._reply_to(messages)
         tool = _chosen_tool(kwargs.get("tools") or [], kwargs.get("tool_choice"))
         if isinstance(reply, dict) and tool is not None:
             self._check_tool_args(tool, reply)

@@ -10,9 +10,10 @@ any dict, so tests can script replies that do not fit a schema.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from langchain_core.messages import BaseMessage
 from pydantic import Field
 
 from simulator.llm.reply_model import Reply, ReplyChatModel
@@ -31,6 +32,8 @@ class ScriptedModel(ReplyChatModel):
     """Replies still to give, first one next."""
     prompts: list[str] = Field(default_factory=list)
     """Every prompt received, in order (all messages' text joined)."""
+    chats: list[list[BaseMessage]] = Field(default_factory=list)
+    """Every call's messages as sent, with their roles, in order."""
 
     def __init__(self, *replies: ScriptItem, **data: Any) -> None:
         data["replies"] = list(replies)
@@ -47,6 +50,10 @@ class ScriptedModel(ReplyChatModel):
     @property
     def _identifying_params(self) -> Mapping[str, Any]:
         return {"model_name": "scripted"}
+
+    def _reply_to(self, messages: Sequence[BaseMessage]) -> Reply:
+        self.chats.append(list(messages))
+        return super()._reply_to(messages)
 
     def _reply(self, prompt: str) -> Reply:
         self.prompts.append(prompt)

@@ -9,11 +9,14 @@ reply. A prompt it has no task for gets a short, polite refusal in the prompt's 
 from __future__ import annotations
 
 import importlib
+import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from types import ModuleType
 from typing import Any
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from simulator.base.errors import ModelError
 from simulator.base.strings import text
@@ -37,7 +40,25 @@ class LocalModel(ReplyChatModel):
         return {"model_name": "local"}
 
     def _reply(self, prompt: str) -> Reply:
-        blocks = parse_blocks(prompt)
+        return self._run(parse_blocks(prompt), prompt)
+
+    def _reply_to(self, messages: Sequence[BaseMessage]) -> Reply:
+        """A chat with system messages is read as a model would: the blocks come from the system
+        messages only (a candidate's user message can never pose as one), and the conversation
+        from the roles, as `blocks["conversation"]`."""
+        if not any(isinstance(m, SystemMessage) for m in messages):
+            return super()._reply_to(messages)
+        system = "\n\n".join(m.text for m in messages if isinstance(m, SystemMessage))
+        blocks = parse_blocks(system)
+        turns = [
+            {"role": "candidate" if isinstance(m, HumanMessage) else "interviewer", "text": m.text}
+            for m in messages
+            if isinstance(m, HumanMessage | AIMessage)
+        ]
+        blocks["conversation"] = json.dumps(turns, ensure_ascii=False)
+        return self._run(blocks, system)
+
+    def _run(self, blocks: dict[str, str], prompt: str) -> Reply:
         run = task_runner(blocks.get("task", "").strip())
         if run is None:
             return text("local_model.unsupported", detect_lang(prompt))

@@ -1,0 +1,553 @@
+"""`<task>interviewer_turn</task>`: the offline interviewer, one decision per candidate message.
+
+The local model's side of `simulator/llm/tasks/interviewer_turn.py`. Blocks in: `<scenario>`,
+`<open_points>` and `<watch_list>` (the first system message), `<state>` and `<signals>` (the
+second), and `conversation`, the chat's turns by role, added by the local model (the last one is
+the candidate message to answer). Out: a `TurnDecision` as a dict. Same blocks, same decision.
+
+What the message is comes from the local classifier (`classify.py`), on top of which come
+navigation ("let's do metrics first", "can we go back?", "skip this") and disagreement ("I
+disagree"), their cue words in `knowledge/lexicon/classifier.yaml`. What the reply does:
+- a clarifying question: the facts it asks about, quoted from `<scenario>`; when no fact covers
+  it, the candidate states an assumption;
+- an answer: a watch-list mistake not raised yet is challenged (their words, then the watch list's
+  question); else an open point of the section neither covered nor asked is probed (their words,
+  then the point's question); else on to the next section without content; when every section has
+  content and nothing is left to ask, the closing words (the engine decides whether to end);
+- navigation: the section asked for; a hint request: the question of an open point, never the
+  solution; time, finish and off-topic messages: the catalogue's phrases.
+Every phrase comes from the string catalogue (`interviewer.*`; the lead-ins that cite the
+candidate take turns, never the one just used); the only other words are the scenario's facts, the
+open points' and the watch list's questions, and short quotes of the candidate. What was asked and
+raised is read from `<state>` and from the conversation itself (a question the interviewer already
+said), so the interviewer does not repeat itself when the state lags behind.
+"""
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, TypeAdapter
+
+from simulator.base.sections import SECTION_IDS, SECTION_TITLES, Lang, SectionId
+from simulator.base.strings import load_catalogue, text
+from simulator.base.textnorm import STOP_WORDS, Terms, compiled_terms, stems, words
+from simulator.kb.lexicon import TermList, lexicon
+from simulator.llm.local.tasks.classify import OFF_TOPIC_MAX_WORDS, SHORT, classify
+from simulator.llm.tasks.classify import MessageAnalysis, SectionBlock
+from simulator.llm.tasks.interviewer_turn import (
+    MessageKind,
+    OpenPoint,
+    ReplyKind,
+    ScenarioBlock,
+    Signals,
+    TurnDecision,
+    TurnState,
+    WatchItem,
+)
+
+MAX_PROBES_PER_SECTION = 2
+"""Open points asked per section before the interview moves on."""
+MIN_HITS_TO_FOLLOW = 2
+"""Open points of another section one answer must hit before the interview follows it there."""
+QUOTE_MAX_WORDS = 12
+"""A quote of the candidate is a phrase, never a paragraph."""
+ACK_PREFIX = "interviewer.ack."
+"""The acknowledgements that cite the candidate: every catalogue key with this prefix."""
+CHALLENGE_PREFIX = "interviewer.challenge_lead."
+"""The lead-ins of a challenge to a mistake, citing the candidate, the same way."""
+LEAD_MEMORY = 2
+"""A lead-in is never one of those of the interviewer's last this many turns."""
+
+_QUOTE_MARK = "\x00"
+
+
+class Said(BaseModel):
+    """One turn of the conversation, as the local model hands it over."""
+
+    role: Literal["interviewer", "candidate"]
+    text: str
+
+
+_POINTS = TypeAdapter(list[OpenPoint])
+_WATCH = TypeAdapter(list[WatchItem])
+_CONVERSATION = TypeAdapter(list[Said])
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything one turn is decided from, read from the blocks."""
+
+    scenario: ScenarioBlock
+    points: tuple[OpenPoint, ...]
+    watch: tuple[WatchItem, ...]
+    state: TurnState
+    signals: Signals
+    conversation: tuple[Said, ...]
+    asked: frozenset[str]
+    """Open points already asked: in `state`, or their question said in the conversation."""
+    raised: frozenset[str]
+    """Watch-list mistakes already challenged, the same way."""
+
+    @property
+    def lang(self) -> Lang:
+        return self.scenario.lang
+
+    @property
+    def message(self) -> str:
+        last = self.conversation[-1] if self.conversation else None
+        return last.text if last is not None and last.role == "candidate" else ""
+
+    @property
+    def interviewer_said(self) -> list[str]:
+        return [t.text for t in self.conversation if t.role == "interviewer"]
+
+    def section_of(self, point_id: str) -> SectionId | None:
+        point = next((p for p in self.points if p.id == point_id), None)
+        if point is not None:
+            return point.section
+        prefix = point_id.split(".", 1)[0]
+        return next((s for s in SECTION_IDS if s == prefix), None)
+
+
+@dataclass(frozen=True)
+class Navigation:
+    how: Literal["back", "to", "next"]
+    target: SectionId | None
+    """Where the candidate asked to go; None when no section is left to go to."""
+
+
+def run(blocks: dict[str, str]) -> dict[str, object]:
+    return decide(read(blocks)).model_dump()
+
+
+def read(blocks: dict[str, str]) -> Context:
+    """The blocks, validated; the conversation decides what has already been asked."""
+    conversation = tuple(_CONVERSATION.validate_json(blocks.get("conversation") or "[]"))
+    points = tuple(_POINTS.validate_json(blocks.get("open_points") or "[]"))
+    watch = tuple(_WATCH.validate_json(blocks.get("watch_list") or "[]"))
+    state = TurnState.model_validate_json(blocks["state"])
+    said = [" ".join(t.text.split()) for t in conversation if t.role == "interviewer"]
+
+    def was_said(question: str) -> bool:
+        wanted = " ".join(question.split())
+        return bool(wanted) and any(wanted in s for s in said)
+
+    return Context(
+        scenario=ScenarioBlock.model_validate_json(blocks["scenario"]),
+        points=points,
+        watch=watch,
+        state=state,
+        signals=Signals.model_validate_json(blocks["signals"]),
+        conversation=conversation,
+        asked=frozenset(state.points_asked) | {p.id for p in points if was_said(p.question)},
+        raised=frozenset(state.mistakes_raised) | {m.id for m in watch if was_said(m.question)},
+    )
+
+
+def decide(ctx: Context) -> TurnDecision:
+    state, signals, message = ctx.state, ctx.signals, ctx.message
+    section_block = SectionBlock(current=state.section, cues=signals.sections)
+    analysis = classify(message, signals.facts, section_block)
+    if analysis.kind == "finish":
+        return _decision(
+            ctx, "finish", "closing", state.section, [text("interviewer.wrap_up", ctx.lang)]
+        )
+    if analysis.kind == "time_check":
+        minutes = text(
+            "interviewer.time_left", ctx.lang, minutes=state.minutes_left, total=state.minutes_total
+        )
+        return _decision(ctx, "time_check", "time", state.section, [minutes])
+    if analysis.kind == "hint":
+        return _hint(ctx)
+    content = _has_content(signals)
+    navigation = _navigation(ctx, analysis)
+    if navigation is not None and not content:
+        return _navigate(ctx, navigation)
+    if _disagrees(message) and (len(words(message)) <= SHORT or not content):
+        reply = [text("interviewer.challenge_reply", ctx.lang)]
+        return _decision(ctx, "challenge", "acknowledge", state.section, reply)
+    if analysis.kind == "clarifying_question":
+        return _clarify(ctx, analysis)
+    if analysis.kind == "off_topic" and not _about_the_problem(ctx):
+        reply = [text("interviewer.redirect", ctx.lang, section=_title(ctx, state.section))]
+        reply.append(_section_question(ctx, state.section))
+        return _decision(ctx, "off_topic", "redirect", state.section, reply)
+    return _after_answer(ctx, analysis, navigation)
+
+
+# ----- what each kind of message gets -----------------------------------------------------------
+
+
+def _clarify(ctx: Context, analysis: MessageAnalysis) -> TurnDecision:
+    facts = {f.id: f for f in ctx.scenario.facts}
+    ids = [f for f in dict.fromkeys(analysis.fact_ids) if f in facts]
+    points = _points_hit(ctx)
+    if not ids:
+        reply = [text("interviewer.assumption", ctx.lang)]
+        return _decision(
+            ctx, "clarifying_question", "assumption", ctx.state.section, reply, points=points
+        )
+    reply = [facts[f].text for f in ids]
+    return _decision(
+        ctx, "clarifying_question", "fact", ctx.state.section, reply, points=points, facts=ids
+    )
+
+
+def _hint(ctx: Context) -> TurnDecision:
+    """Something to think about: an open point's question, preferably one not asked yet."""
+    section = ctx.state.section
+    covered = set(ctx.state.points_covered)
+    todo = [p for p in ctx.points if p.section == section and p.id not in covered]
+    fresh = [p for p in todo if p.id not in ctx.asked]
+    point = next(iter(fresh or todo), None)
+    if point is None:
+        return _decision(
+            ctx, "hint_request", "hint", section, [text("interviewer.hint_none", ctx.lang)]
+        )
+    reply = [text("interviewer.hint_lead", ctx.lang), point.question]
+    return _decision(ctx, "hint_request", "hint", section, reply, asked=[point.id])
+
+
+def _navigate(ctx: Context, navigation: Navigation) -> TurnDecision:
+    target, current = navigation.target, ctx.state.section
+    if target is None:  # "next" with every section done: whatever is left to ask, or the end
+        return _move_on(ctx, current, set(ctx.state.points_covered), [], "navigation")
+    title = _title(ctx, target)
+    question = _section_question(ctx, target)
+    if navigation.how == "back":
+        if target in ctx.state.sections_with_content:  # they want to add to what they said
+            question = text("interviewer.revisit_question", ctx.lang)
+        reply = [text("interviewer.nav_back", ctx.lang, section=title), question]
+    elif navigation.how == "next":
+        reply = [text("interviewer.steer", ctx.lang, section=title), question]
+    elif target == current:
+        reply = [text("interviewer.nav_here", ctx.lang, section=title)]
+    else:
+        reply = [text("interviewer.nav_to", ctx.lang, section=title), question]
+    return _decision(ctx, "navigation", "steer", target, reply)
+
+
+def _after_answer(
+    ctx: Context, analysis: MessageAnalysis, navigation: Navigation | None
+) -> TurnDecision:
+    """Challenge a new mistake, else probe an open point of the section, else move on."""
+    message = ctx.message
+    asked_for = navigation.target if navigation is not None and navigation.how != "next" else None
+    section = asked_for or _follow(ctx, analysis)
+    points = _points_hit(ctx)
+    covered = set(ctx.state.points_covered) | set(points)
+    made = [m for m in ctx.watch if m.id in ctx.signals.mistakes]
+    new = sorted((m for m in made if m.id not in ctx.raised), key=lambda m: m.section != section)
+    if new:
+        mistake = new[0]
+        quote = _quote(message, _anchor_words(f"{mistake.wrong} {mistake.question}"))
+        reply = [_cite(ctx, CHALLENGE_PREFIX, quote), mistake.question]
+        return _decision(
+            ctx, "answer", "challenge", section, reply, points=points, mistakes=[mistake.id]
+        )
+    raised = [m.id for m in made]
+    ack = _cite(ctx, ACK_PREFIX, _quote(message, _section_anchors(ctx, section)))
+    if navigation is None or navigation.how != "next":
+        point = _probe_point(ctx, section, covered)
+        if point is not None:
+            reply = [ack, point.question]
+            return _decision(
+                ctx,
+                "answer",
+                "probe",
+                section,
+                reply,
+                points=points,
+                mistakes=raised,
+                asked=[point.id],
+            )
+    content = {*ctx.state.sections_with_content, *analysis.sections_touched, section}
+    return _move_on(ctx, section, covered, [ack], "answer", points, raised, content)
+
+
+def _move_on(
+    ctx: Context,
+    frm: SectionId,
+    covered: set[str],
+    lead: list[str],
+    kind: MessageKind,
+    points: list[str] | None = None,
+    mistakes: list[str] | None = None,
+    content: set[SectionId] | None = None,
+) -> TurnDecision:
+    """To the next section without content; else back to a section with something left to ask;
+    else the closing words."""
+    with_content = content if content is not None else {*ctx.state.sections_with_content, frm}
+    nxt = _next_without_content(frm, with_content)
+    if nxt is not None:
+        reply = [
+            *lead,
+            text("interviewer.steer", ctx.lang, section=_title(ctx, nxt)),
+            _section_question(ctx, nxt),
+        ]
+        return _decision(ctx, kind, "steer", nxt, reply, points=points, mistakes=mistakes)
+    for section in _after(frm):
+        point = _probe_point(ctx, section, covered)
+        if point is not None:
+            reply = [
+                *lead,
+                text("interviewer.steer_open", ctx.lang, section=_title(ctx, section)),
+                point.question,
+            ]
+            return _decision(
+                ctx,
+                kind,
+                "steer",
+                section,
+                reply,
+                points=points,
+                mistakes=mistakes,
+                asked=[point.id],
+            )
+    reply = [*lead, text("interviewer.all_covered", ctx.lang)]
+    return _decision(ctx, kind, "closing", frm, reply, points=points, mistakes=mistakes)
+
+
+# ----- navigation and disagreement --------------------------------------------------------------
+
+
+def _navigation(ctx: Context, analysis: MessageAnalysis) -> Navigation | None:
+    """Where a short request takes the conversation: the section named, the one before the
+    current one ("can we go back?"), or the next without content ("skip this", "next")."""
+    message = ctx.message
+    toks = words(message)
+    if analysis.fact_ids or not toks or len(toks) > SHORT:
+        return None
+    cues = lexicon().classifier
+    current = ctx.state.section
+    named = _named_sections(toks)
+    content = {*ctx.state.sections_with_content, current}
+    skip_at = _first_end(toks, cues.skip)
+    if skip_at is not None:
+        after = [s for end, s in named if end > skip_at]
+        skipped = after[0] if after else current
+        rest = [s for _, s in named if s != skipped]
+        if rest:
+            return Navigation("to", rest[0])
+        return Navigation("next", _next_without_content(current, content | {skipped}))
+    if message in cues.go_back:
+        if named:
+            return Navigation("back", named[0][1])
+        return Navigation("back", SECTION_IDS[max(SECTION_IDS.index(current) - 1, 0)])
+    wants = message in cues.go_to or message in cues.move_on
+    if named and (wants or len(toks) <= OFF_TOPIC_MAX_WORDS):
+        return Navigation("to", named[0][1])
+    if analysis.kind == "move_on":
+        return Navigation("next", _next_without_content(current, content))
+    return None
+
+
+def _named_sections(toks: list[str]) -> list[tuple[int, SectionId]]:
+    """The sections the words name (grading.yaml `section_names`), each with the position where
+    its name first ends, in the order they are named."""
+    names = lexicon().grading.section_names
+    ends = {s: _first_end(toks, names[s]) for s in SECTION_IDS}
+    return sorted((end, s) for s, end in ends.items() if end is not None)
+
+
+def _first_end(toks: list[str], terms: TermList) -> int | None:
+    """Where the first of `terms` to occur in the words ends (a count of words), or None."""
+    if not terms.find(" ".join(toks)):
+        return None
+    return next(end for end in range(1, len(toks) + 1) if " ".join(toks[:end]) in terms)
+
+
+def _disagrees(message: str) -> bool:
+    first = next(iter(_sentences(message)), "")
+    return first in lexicon().classifier.challenge
+
+
+def _about_the_problem(ctx: Context) -> bool:
+    """A few words the classifier could not place still speak of the problem when they share a
+    word with the scenario or the open points ("we'd train on the CPU cluster"); "ok, thanks"
+    does not."""
+    said = set(_content_stems(ctx.message))
+    if not said:
+        return False
+    known = [ctx.scenario.prompt, *(f.text for f in ctx.scenario.facts)]
+    known += [p.description for p in ctx.points]
+    return any(said & set(_content_stems(t)) for t in known)
+
+
+def _has_content(signals: Signals) -> bool:
+    """The message says something about the design: a cue term of a section that is more than
+    the section's name ("offline metrics" is content, "metrics" is a name), or a mistake."""
+    if signals.mistakes:
+        return True
+    names = lexicon().grading.section_names.values()
+    return any(
+        w not in STOP_WORDS and not any(w in n for n in names)
+        for terms in signals.sections.values()
+        for term in terms
+        for w in words(term.replace("*", " "))
+    )
+
+
+# ----- sections and points ----------------------------------------------------------------------
+
+
+def _follow(ctx: Context, analysis: MessageAnalysis) -> SectionId:
+    """When an answer is mostly about another section, the conversation follows it there: a
+    passing mention is not enough, it takes MIN_HITS_TO_FOLLOW open points of that section and
+    more than of the current one (ties: the section that comes first)."""
+    current = ctx.state.section
+    hits = Counter(ctx.section_of(p) for p in _points_hit(ctx))
+    others = [s for s in analysis.sections_touched if s != current]
+    if not others:
+        return current
+    best = max(others, key=lambda s: (hits[s], -SECTION_IDS.index(s)))
+    if hits[best] >= MIN_HITS_TO_FOLLOW and hits[best] > hits[current]:
+        return best
+    return current
+
+
+def _points_hit(ctx: Context) -> list[str]:
+    known = {p.id for p in ctx.points}
+    return [p for p in dict.fromkeys(ctx.signals.points) if p in known]
+
+
+def _probe_point(ctx: Context, section: SectionId, covered: set[str]) -> OpenPoint | None:
+    """The open point of `section` to ask about: neither covered nor asked, within the section's
+    allowance, the one whose description shares most words with the message (ties: list order)."""
+    asked_here = sum(1 for p in ctx.asked if ctx.section_of(p) == section)
+    if asked_here >= MAX_PROBES_PER_SECTION:
+        return None
+    todo = [p for p in ctx.points if p.section == section and p.id not in covered | ctx.asked]
+    if not todo:
+        return None
+    said = set(_content_stems(ctx.message))
+    return max(todo, key=lambda p: len(said & set(_content_stems(p.description))))
+
+
+def _next_without_content(frm: SectionId, content: set[SectionId]) -> SectionId | None:
+    """The first section after `frm` without content, else the first before it."""
+    return next((s for s in _after(frm) if s not in content), None)
+
+
+def _after(frm: SectionId) -> list[SectionId]:
+    """Every other section: those after `frm` in order, then those before it."""
+    i = SECTION_IDS.index(frm)
+    return [*SECTION_IDS[i + 1 :], *SECTION_IDS[:i]]
+
+
+# ----- the candidate's words --------------------------------------------------------------------
+
+_SENTENCE_END = re.compile(r"(?<=[.?!…])\s+|\n+")
+_CLAUSE_BREAK = re.compile(r"[.?!…;\n]+\s*|,\s+|:\s+|\s+[—–-]\s+|\s*[()]\s*")
+_QUOTES = " \t\"'“”„«»‘’`"
+
+
+def _sentences(message: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_END.split(message) if s.strip()]
+
+
+def _quote(message: str, anchors: Terms | None) -> str:
+    """A short phrase of the message: the clause with most `anchors`, cut to a window of at most
+    QUOTE_MAX_WORDS words around them ("…" marks a cut)."""
+    clauses = [c.strip(_QUOTES) for c in _CLAUSE_BREAK.split(message)]
+    clauses = [c for c in clauses if words(c)]
+    if not clauses:
+        return " ".join(message.split()[:QUOTE_MAX_WORDS])
+
+    def hits(part: str) -> int:
+        return len(anchors.find(part)) if anchors is not None else 0
+
+    best = max(clauses, key=lambda c: (hits(c), min(len(c.split()), QUOTE_MAX_WORDS)))
+    tokens = best.split()
+    if len(tokens) <= QUOTE_MAX_WORDS:
+        return best.strip(",;:")
+    starts = range(len(tokens) - QUOTE_MAX_WORDS + 1)
+    scores = {i: hits(" ".join(tokens[i : i + QUOTE_MAX_WORDS])) for i in starts}
+    top = [i for i in starts if scores[i] == max(scores.values())]
+    # One cut reads better than two: the window that ends with the clause, else the one that
+    # starts it, else the one with the anchors in its middle.
+    last = len(tokens) - QUOTE_MAX_WORDS
+    start = last if last in top else 0 if 0 in top else top[len(top) // 2]
+    end = start + QUOTE_MAX_WORDS
+    phrase = " ".join(tokens[start:end]).strip(",;:")
+    return ("…" if start > 0 else "") + phrase + ("…" if end < len(tokens) else "")
+
+
+def _section_anchors(ctx: Context, section: SectionId) -> Terms | None:
+    """What to quote for a follow-up: the section's cue terms in the message, else any section's,
+    else the message's own content words."""
+    found = ctx.signals.sections.get(section) or [
+        t for terms in ctx.signals.sections.values() for t in terms
+    ]
+    if found:
+        return compiled_terms(tuple(dict.fromkeys(found)))
+    return None
+
+
+def _anchor_words(text_: str) -> Terms:
+    """The content words of a text, as terms matched by stem."""
+    content = [w for w in words(text_) if w.isalpha() and len(w) > 2 and w not in STOP_WORDS]
+    return compiled_terms(tuple(dict.fromkeys(content)))
+
+
+def _content_stems(text_: str) -> list[str]:
+    """Stems of the words that carry meaning: no function words, no numbers, no single letters."""
+    return [
+        s
+        for w, s in zip(words(text_), stems(text_), strict=True)
+        if w not in STOP_WORDS and len(w) > 2 and not w[0].isdigit()
+    ]
+
+
+def _cite(ctx: Context, prefix: str, quote: str) -> str:
+    """A lead-in citing `quote`, one of the catalogue's keys that start with `prefix`: they take
+    turns, and one the interviewer used in its last LEAD_MEMORY turns is passed over."""
+    keys = sorted(k for k in load_catalogue().entries if k.startswith(prefix))
+    said = ctx.interviewer_said
+    recent = said[-LEAD_MEMORY:]
+    start = len(said) % len(keys)
+    order = keys[start:] + keys[:start]
+    for key in order:
+        lead = text(key, ctx.lang, quote=_QUOTE_MARK).split(_QUOTE_MARK)[0].strip()
+        if not any(lead in s for s in recent):
+            return text(key, ctx.lang, quote=quote)
+    return text(order[0], ctx.lang, quote=quote)
+
+
+# ----- phrases ----------------------------------------------------------------------------------
+
+
+def _title(ctx: Context, section: SectionId) -> str:
+    return SECTION_TITLES[section][ctx.lang]
+
+
+def _section_question(ctx: Context, section: SectionId) -> str:
+    return text(f"interviewer.section_question.{section}", ctx.lang)
+
+
+def _decision(
+    ctx: Context,
+    message_kind: MessageKind,
+    reply_kind: ReplyKind,
+    section: SectionId,
+    reply: list[str],
+    *,
+    facts: list[str] | None = None,
+    points: list[str] | None = None,
+    mistakes: list[str] | None = None,
+    asked: list[str] | None = None,
+) -> TurnDecision:
+    """The decision; `points` covered by the message, `mistakes` it makes, `asked` the open
+    points the reply asks about."""
+    return TurnDecision(
+        message_kind=message_kind,
+        fact_ids=facts or [],
+        section=section,
+        points_covered=points or [],
+        mistakes=mistakes or [],
+        points_asked=asked or [],
+        reply_kind=reply_kind,
+        reply=" ".join(part.strip() for part in reply if part.strip()),
+    )
