@@ -4,6 +4,11 @@ Each request to `/v1/chat/completions` takes the next scripted `Step` (text, a s
 an HTTP error, a hang, a malformed body, a stream cut halfway). The server records every request
 body so tests can check what the client sent (stream flag, tools, response_format, retries).
 
+A structured reply takes the shape the request asked for: a tool call when it sent tools, JSON
+content otherwise (a `response_format` json_schema, sent as extra body). Streamed, JSON content
+and tool-call arguments arrive as OpenAI sends them: in several SSE chunks that split keys,
+strings and escapes anywhere, so a client must join them before parsing.
+
     with FakeOpenAIServer(text("hello")) as server:
         model = get_chat_model("openai:fake", load_settings(openai_base_url=server.base_url))
 """
@@ -16,7 +21,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
-StepKind = Literal["text", "structured", "status", "hang", "malformed", "stream_cut"]
+StepKind = Literal[
+    "text", "structured", "status", "hang", "malformed", "malformed_events", "stream_cut"
+]
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,14 @@ def structured(args: dict[str, Any]) -> Step:
     return Step("structured", args=args)
 
 
+def structured_cut(args: dict[str, Any], upto: str, clean_end: bool = False) -> Step:
+    """Stream the JSON of `args` (as content) up to and including the first `upto` in it, then
+    drop the connection (or, with clean_end, end the body without finish_reason or [DONE])."""
+    whole = json.dumps(args)
+    end = whole.index(upto) + len(upto)
+    return Step("stream_cut", content=whole[:end], cut_after=end, clean_end=clean_end)
+
+
 def status(code: int, message: str = "scripted failure") -> Step:
     """An HTTP error with a short Retry-After, as OpenAI sends on 429 and 5xx."""
     return Step("status", content=message, status=code)
@@ -53,9 +68,18 @@ def hang(seconds: float) -> Step:
     return Step("hang", content="too late", seconds=seconds)
 
 
+BROKEN_JSON = '{"id": "chatcmpl-broken", "choices": [{"mess'
+
+
 def malformed() -> Step:
-    """A 200 response whose body is not JSON."""
+    """A 200 response whose body is not JSON; to a streamed request, a well-formed stream whose
+    content (the JSON the model writes) breaks off like that body."""
     return Step("malformed")
+
+
+def malformed_events() -> Step:
+    """A 200 event stream whose event data is not JSON (a streamed request's body is broken)."""
+    return Step("malformed_events")
 
 
 def stream_cut(
@@ -137,8 +161,15 @@ def _make_handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
         def _serve(self, step: Step, body: dict[str, Any]) -> None:
             if step.kind == "status":
                 self._send_json(step.status, _error(step.content))
+            elif step.kind == "malformed" and body.get("stream"):
+                self._stream(text(BROKEN_JSON), body)
             elif step.kind == "malformed":
-                self._send_raw(200, b'{"id": "chatcmpl-broken", "choices": [{"mess')
+                self._send_raw(200, BROKEN_JSON.encode())
+            elif step.kind == "malformed_events":
+                self._start_stream()
+                self._event(BROKEN_JSON)
+                self._event("[DONE]")
+                self._end_body()
             elif step.kind == "hang":
                 server._wait(step.seconds)
                 self.close_connection = True
@@ -183,8 +214,15 @@ def _make_handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             content, tool_call = _reply(step, body)
             self._start_stream()
             if tool_call is not None:
-                self._event(_chunk(body, {"role": "assistant", "tool_calls": [tool_call]}))
-            for piece in _pieces(content or ""):
+                # The name first, then the arguments a few characters at a time.
+                function = tool_call["function"]
+                opening = tool_call | {"function": {"name": function["name"], "arguments": ""}}
+                self._event(_chunk(body, {"role": "assistant", "tool_calls": [opening]}))
+                for piece in _json_pieces(function["arguments"]):
+                    call = {"function": {"arguments": piece}}
+                    self._event(_chunk(body, {"tool_calls": [call]}))
+            split = _json_pieces if step.kind == "structured" else _pieces
+            for piece in split(content or ""):
                 self._event(_chunk(body, {"content": piece}))
             self._event(_chunk(body, {}, "tool_calls" if tool_call else "stop"))
             if (body.get("stream_options") or {}).get("include_usage"):
@@ -206,12 +244,13 @@ def _make_handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
 
 
 def _reply(step: Step, body: dict[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
-    """(content, tool_call) for a text or structured step, shaped by what the request asked for."""
+    """(content, tool_call) for a text or structured step, shaped by what the request asked for:
+    a tool call when it sent tools, else JSON content (what a `response_format` asks for)."""
     if step.kind == "text":
         return step.content, None
     arguments = json.dumps(step.args)
     tools = body.get("tools") or []
-    if tools:
+    if tools and body.get("tool_choice") != "none":
         choice = body.get("tool_choice")
         name = (
             choice["function"]["name"] if isinstance(choice, dict) else tools[0]["function"]["name"]
@@ -231,6 +270,15 @@ def _pieces(content: str) -> list[str]:
     for word in content.split(" "):
         pieces.append(word if not pieces else " " + word)
     return [p for p in pieces if p]
+
+
+JSON_PIECE = 7
+"""Characters per streamed piece of JSON: short enough to split keys, strings and escapes."""
+
+
+def _json_pieces(content: str) -> list[str]:
+    """Split JSON text into short stream deltas, anywhere (mid-key, mid-escape), as tokens do."""
+    return [content[i : i + JSON_PIECE] for i in range(0, len(content), JSON_PIECE)]
 
 
 def _usage(body: dict[str, Any]) -> dict[str, int]:
