@@ -125,6 +125,12 @@ def _sections_touched(text: str, block: SectionBlock) -> list[SectionId]:
     return sorted(touched, key=lambda s: -hits[s])
 
 
+def _names_a_section(message: str) -> bool:
+    """ "That's all for data" closes a section, not the interview."""
+    names = lexicon().grading.section_names
+    return any(message in names[s] for s in SECTION_IDS)
+
+
 def classify(message: str, facts: FactsBlock, section: SectionBlock) -> MessageAnalysis:
     cues, steering = lexicon().classifier, lexicon().steering
     n_words = len(words(message))
@@ -139,8 +145,10 @@ def classify(message: str, facts: FactsBlock, section: SectionBlock) -> MessageA
     def result(kind: MessageKind, ids: list[str] | None = None) -> MessageAnalysis:
         return MessageAnalysis(kind=kind, fact_ids=ids or [], sections_touched=touched)
 
-    if short and message in cues.finish:
+    if short and message in cues.finish and not _names_a_section(message):
         return result("finish")
+    if short and asks_for_help and not fact_ids:
+        return result("hint")
     if short and message in cues.move_on and not fact_ids:
         return result("move_on")
     if short and message in cues.time_check and message not in cues.task_time:

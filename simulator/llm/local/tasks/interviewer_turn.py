@@ -57,6 +57,11 @@ ACK_PREFIX = "interviewer.ack."
 """The acknowledgements that cite the candidate: every catalogue key with this prefix."""
 CHALLENGE_PREFIX = "interviewer.challenge_lead."
 """The lead-ins of a challenge to a mistake, citing the candidate, the same way."""
+NAV_MAX_WORDS = 24
+"""A request to go somewhere is read in a message of at most this many words ("could we jump
+straight to the model? the architecture here is a standard nightly job")."""
+HEADING_MAX_WORDS = 3
+"""An answer's opening words before a colon name its section ("Serving:", "For data:")."""
 LEAD_MEMORY = 2
 """A lead-in is never one of those of the interviewer's last this many turns."""
 
@@ -314,33 +319,49 @@ def _move_on(
 
 
 def _navigation(ctx: Context, analysis: MessageAnalysis) -> Navigation | None:
-    """Where a short request takes the conversation: the section named, the one before the
-    current one ("can we go back?"), or the next without content ("skip this", "next")."""
-    message = ctx.message
-    toks = words(message)
-    if analysis.fact_ids or not toks or len(toks) > SHORT:
+    """Where a request takes the conversation: the section named after a cue ("let's talk data",
+    "go back to metrics", "skip ahead to serving"), the one before the current one ("can we go
+    back?"), or the next without content ("skip this", "metrics are covered, let's move on")."""
+    toks = words(ctx.message)
+    if analysis.fact_ids or not toks or len(toks) > NAV_MAX_WORDS:
         return None
     cues = lexicon().classifier
     current = ctx.state.section
     named = _named_sections(toks)
     content = {*ctx.state.sections_with_content, current}
+    go_at = _first_end(toks, cues.go_to)
+    back_at = _first_end(toks, cues.go_back)
+    move_at = _first_end(toks, cues.move_on) if len(toks) <= SHORT else None
+
+    def after(at: int | None) -> list[SectionId]:
+        return [s for end, s in named if at is not None and end > at]
+
+    targets = after(go_at)
     skip_at = _first_end(toks, cues.skip)
     if skip_at is not None:
-        after = [s for end, s in named if end > skip_at]
-        skipped = after[0] if after else current
-        rest = [s for _, s in named if s != skipped]
+        skipped = next((s for s in after(skip_at) if s not in targets), current)
+        rest = [s for s in targets if s != skipped] or [s for _, s in named if s != skipped]
         if rest:
             return Navigation("to", rest[0])
         return Navigation("next", _next_without_content(current, content | {skipped}))
-    if message in cues.go_back:
-        if named:
-            return Navigation("back", named[0][1])
+    if back_at is not None:
+        first = [s for end, s in named if go_at is not None and go_at < end <= back_at]
+        if first:  # "let me do data first and come back to metrics after"
+            return Navigation("to", first[0])
+        back = after(back_at) or [s for _, s in named]
+        if back:
+            return Navigation("back", back[0])
         return Navigation("back", SECTION_IDS[max(SECTION_IDS.index(current) - 1, 0)])
-    wants = message in cues.go_to or message in cues.move_on
-    if named and (wants or len(toks) <= OFF_TOPIC_MAX_WORDS):
+    if targets:
+        return Navigation("to", targets[0])
+    ahead = after(move_at)
+    if ahead:
+        return Navigation("to", ahead[0])
+    if move_at is not None or analysis.kind == "move_on":  # what was named is done
+        done = {s for _, s in named}
+        return Navigation("next", _next_without_content(current, content | done))
+    if named and len(toks) <= OFF_TOPIC_MAX_WORDS:
         return Navigation("to", named[0][1])
-    if analysis.kind == "move_on":
-        return Navigation("next", _next_without_content(current, content))
     return None
 
 
@@ -398,6 +419,9 @@ def _follow(ctx: Context, analysis: MessageAnalysis) -> SectionId:
     passing mention is not enough, it takes MIN_HITS_TO_FOLLOW open points of that section and
     more than of the current one (ties: the section that comes first)."""
     current = ctx.state.section
+    heading = _heading(ctx.message)
+    if heading is not None:
+        return heading
     hits = Counter(ctx.section_of(p) for p in _points_hit(ctx))
     others = [s for s in analysis.sections_touched if s != current]
     if not others:
@@ -406,6 +430,22 @@ def _follow(ctx: Context, analysis: MessageAnalysis) -> SectionId:
     if hits[best] >= MIN_HITS_TO_FOLLOW and hits[best] > hits[current]:
         return best
     return current
+
+
+_HEADING = re.compile(r"^\s*([^:—–\n]{1,40}?)\s*(?::|\s[—–]\s)")
+
+
+def _heading(message: str) -> SectionId | None:
+    """The section an answer names as its heading: "Serving: shadow mode first…", "For data: the
+    label is…", "Модель — сначала бейзлайн…"."""
+    found = _HEADING.match(message)
+    if found is None:
+        return None
+    toks = words(found.group(1))
+    if not toks or len(toks) > HEADING_MAX_WORDS:
+        return None
+    named = _named_sections(toks)
+    return named[0][1] if len(named) == 1 else None
 
 
 def _points_hit(ctx: Context) -> list[str]:
