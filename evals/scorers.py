@@ -182,7 +182,23 @@ def ordering(scored: Scored) -> dict[str, float]:
     return {
         "candidate_ordering": round(sum(ordered) / len(ordered), 4) if ordered else 0.0,
         "interviewer_ok": mean([s for _, _, s in scored]),
+        "interviewer_distinct_replies": _distinct_replies([run for _, run, _ in scored]),
     }
+
+
+def _distinct_replies(runs: Sequence[dict[str, Any]]) -> float:
+    """Per whole interview, the share of its interviewer replies (facts and the opening aside)
+    that are said once only; the mean over interviews. A checklist repeats itself."""
+    shares = []
+    for run in runs:
+        said = [
+            t["text"]
+            for t in run["turns"]
+            if t["role"] == "interviewer" and t["kind"] not in ("fact", "opening")
+        ]
+        if said:
+            shares.append(len(set(said)) / len(said))
+    return round(sum(shares) / len(shares), 4) if shares else 0.0
 
 
 # ----- outside answers: metamorphic checks that need no labels of ours ------------------------

@@ -83,7 +83,7 @@ def test_ordering_needs_strong_above_average_above_weak_per_group() -> None:
     def case(scenario: str, kind: str, overall: float):
         return (
             {"scenario": scenario, "lang": "en", "kind": kind},
-            {"report": {"overall": overall}},
+            {"report": {"overall": overall}, "turns": []},
             Score(1, ""),
         )
 
@@ -91,3 +91,14 @@ def test_ordering_needs_strong_above_average_above_weak_per_group() -> None:
     swapped = [case("b", "strong", 2.0), case("b", "average", 2.0), case("b", "weak", 0.5)]
     assert scorers.ordering(ordered)["candidate_ordering"] == 1.0
     assert scorers.ordering(ordered + swapped)["candidate_ordering"] == 0.5
+
+
+def test_distinct_replies_count_repeats_within_an_interview() -> None:
+    def run(*texts: str) -> dict:
+        turns = [{"role": "interviewer", "kind": "probe", "text": t} for t in texts]
+        facts = [{"role": "interviewer", "kind": "fact", "text": "same"}] * 2
+        return {"report": None, "turns": facts + turns}
+
+    scored = [({"scenario": "a", "lang": "en", "kind": "strong"}, r, Score(1, "")) for r in
+              (run("a", "b", "c", "d"), run("x", "x", "y", "y"))]  # fmt: skip
+    assert scorers.ordering(scored)["interviewer_distinct_replies"] == 0.75

@@ -83,7 +83,9 @@ def test_the_floors_file_names_only_metrics_the_suites_produce() -> None:
     limits = runner.load_limits()
     produced = {"retrieval_recall_at_3", "clarify_accuracy", "grader_qwk", "grader_spearman",
                 "grader_mae", "grader_bands", "candidate_ordering", "interviewer_ok",
-                "leak_rate", "injection_inflation"}  # fmt: skip
+                "interviewer_distinct_replies", "leak_rate", "injection_inflation",
+                *scorers.BEHAVIOUR_METRICS.values(),
+                *scorers.outside_metrics([]).keys()}  # fmt: skip
     named = {m.removesuffix("_heldout") for kind in limits.values() for m in kind}
     assert named <= produced, named - produced
 
