@@ -19,6 +19,7 @@ from simulator.grading.types import GradeReport
 from simulator.interview.session import DIFFICULTY_MINUTES, InterviewSession
 from simulator.interview.store import SessionStore, open_store
 from simulator.kb.knowledge import KnowledgeBase, load_knowledge
+from simulator.llm.backends import dotenv_key_note
 from simulator.report.chart import score_chart_svg
 from simulator.report.render import to_html, to_json, to_markdown
 from simulator.services import grade_design
@@ -77,6 +78,14 @@ def render_report(report: GradeReport, session: InterviewSession | None, lang: L
         )
 
 
+def key_note(ui: UIState) -> None:
+    """Name, once per view, a `.env` base URL that would receive the API key (not this machine)."""
+    settings = base_settings()
+    note = dotenv_key_note(ui.settings(settings), [ui.model.spec, settings.embeddings])
+    if note:
+        st.info(note)
+
+
 def start_view(ui: UIState, kb: KnowledgeBase) -> None:
     lang = ui.lang
     titles = {s.id: s.title(lang) for s in kb.scenarios}
@@ -103,6 +112,7 @@ def start_view(ui: UIState, kb: KnowledgeBase) -> None:
         if ui.model.backend == "compatible":
             ui.model.base_url = st.text_input(t("model.url", lang), ui.model.base_url)
         ui.model.api_key = st.text_input(t("model.key", lang), ui.model.api_key, type="password")
+    key_note(ui)
     if st.button(t("start", lang), type="primary"):
         scenario_id = random.choice(sorted(titles)) if choice == "random" else choice
         try:
@@ -194,6 +204,7 @@ def interview_view(ui: UIState) -> None:
 
 def grade_view(ui: UIState, kb: KnowledgeBase) -> None:
     lang = ui.lang
+    key_note(ui)
     text = st.text_area(t("paste", lang), height=240)
     upload = st.file_uploader(t("upload", lang), type=["md", "txt"])
     ids = ["", *sorted(s.id for s in kb.scenarios)]
