@@ -2,9 +2,11 @@
 
 Measures, in a temporary data folder: wall time per interview turn (accept + respond; on the local
 model that is all overhead), grading a whole interview, building the index from scratch, a
-retrieval query, the Streamlit app's first AppTest run, peak memory, and the tokens an interview
+retrieval query, the Streamlit app's first AppTest run, peak memory, the tokens an interview
 sends to the model with our context strategy against a naive one (whole history and the whole
-cheat sheet on every call). Targets are reported as PASS/MISS, never asserted.
+cheat sheet on every call), and the grade prompt a real model is sent (system + user messages)
+without the candidate's words and with a whole interview's. Targets are reported as PASS/MISS,
+never asserted.
 """
 
 from __future__ import annotations
@@ -21,20 +23,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from langchain_core.messages import BaseMessage
 from pydantic import Field
 
 from evals.bench_script import BENCH_MESSAGES, BENCH_SCENARIO
 from simulator.base.sections import Lang
 from simulator.base.settings import PROJECT_ROOT, Settings, load_settings
-from simulator.grading.grader import grade_answer
+from simulator.grading.grader import grade_answer, grade_context
+from simulator.grading.prompt import grade_prompt
 from simulator.interview.interviewer import Interviewer
-from simulator.interview.session import InterviewSession
+from simulator.interview.session import GRADED_KINDS, InterviewSession
 from simulator.interview.store import open_store
 from simulator.kb.knowledge import KnowledgeBase, load_knowledge
 from simulator.llm.local.model import LocalModel
 from simulator.llm.local.topic_cache import cached_model
 from simulator.llm.local.topic_corpus import model_sources, train_model
-from simulator.llm.reply_model import Reply
+from simulator.llm.reply_model import Reply, prompt_text
 from simulator.llm.tokens import count_tokens
 from simulator.retrieval.index import Retriever, build_index, open_retriever
 
@@ -61,6 +65,7 @@ TARGETS: dict[str, float] = {
     "topic_model_train_s": 15.0,
     "topic_model_load_s": 1.0,
     "token_ratio": 0.4,
+    "grade_prompt_tokens": 3000,
 }
 """Upper bounds the benchmark reports against."""
 
@@ -70,9 +75,9 @@ class RecordingLocalModel(LocalModel):
 
     prompts: list[str] = Field(default_factory=list)
 
-    def _reply(self, prompt: str) -> Reply:
-        self.prompts.append(prompt)
-        return super()._reply(prompt)
+    def _reply_to(self, messages: Sequence[BaseMessage]) -> Reply:
+        self.prompts.append(prompt_text(messages))
+        return super()._reply_to(messages)
 
 
 @dataclass
@@ -183,6 +188,24 @@ def measure_grading(settings: Settings, kb: KnowledgeBase, session: InterviewSes
     return round(percentile([_timed_ms(grade) for _ in range(GRADE_RUNS)], 0.95), 2)
 
 
+def measure_grade_prompt(
+    settings: Settings, kb: KnowledgeBase, session: InterviewSession
+) -> tuple[int, int]:
+    """Tokens of the grade prompt a real model is sent (system and user messages): without the
+    candidate's words, and with the bench interview's transcript as the grader receives it."""
+    ctx = grade_context(
+        kb, session.lang, settings, kb.scenario(session.scenario_id), session.disclosed_facts
+    )
+    transcript = [
+        (t.role, t.text) for t in session.turns if t.role == "interviewer" or t.kind in GRADED_KINDS
+    ]
+    sizes = []
+    for turns in (None, transcript):
+        prompt = grade_prompt(ctx, "", prompts_dir=settings.prompts_dir, transcript=turns)
+        sizes.append(count_tokens(prompt.system).tokens + count_tokens(prompt.user).tokens)
+    return sizes[0], sizes[1]
+
+
 def measure_index_build(settings: Settings, kb: KnowledgeBase) -> float:
     started = time.perf_counter()
     build_index(settings, kb, force=True)
@@ -240,6 +263,7 @@ def collect() -> dict[str, Any]:
         interviews = measure_interviews(settings, kb, retriever)
         session = interviews.pop("_session")
         grade_ms = measure_grading(settings, kb, session)
+        grade_prompt_tokens, grade_prompt_typical = measure_grade_prompt(settings, kb, session)
         search_ms = measure_search(retriever)
         app_s, app_note = measure_app_start()
     results: dict[str, Any] = {
@@ -255,6 +279,8 @@ def collect() -> dict[str, Any]:
         "tokens_per_interview": interviews["tokens_per_interview"],
         "tokens_naive_per_interview": interviews["tokens_naive_per_interview"],
         "token_ratio": interviews["token_ratio"],
+        "grade_prompt_tokens": grade_prompt_tokens,
+        "grade_prompt_tokens_interview": grade_prompt_typical,
         "notes": {
             "turns_timed": interviews["turns_timed"],
             "turns_per_interview": interviews["turns_per_interview"],
@@ -267,10 +293,11 @@ def collect() -> dict[str, Any]:
 
 
 def verdicts(results: dict[str, Any]) -> dict[str, str]:
-    """PASS or MISS for every measurement that has a target."""
+    """PASS or MISS for every measurement in `results` that has a target (None: not measured)."""
     return {
         key: ("MISS" if results[key] is None or results[key] > bound else "PASS")
         for key, bound in TARGETS.items()
+        if key in results
     }
 
 
@@ -287,6 +314,8 @@ UNITS = {
     "tokens_per_interview": "tokens",
     "tokens_naive_per_interview": "tokens",
     "token_ratio": "",
+    "grade_prompt_tokens": "tokens",
+    "grade_prompt_tokens_interview": "tokens",
 }
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from simulator.base.errors import InputError, KnowledgeError
 from simulator.base.sections import SECTION_IDS, Lang, SectionId
@@ -29,6 +29,8 @@ FACT_TOPICS = (
 REQUIRED_FACT_TOPICS = ("data_scale", "hardware", "latency", "retraining")
 PIPELINE_ROLE = "pipeline"
 """The role of the checkpoint that an answer laying out the system end to end covers."""
+SCORE_LEVELS = (0, 1, 2, 3, 4)
+"""The scale every section is scored on: 0 not addressed ... 4 thorough and tied to the facts."""
 
 
 # A user's id is echoed in errors only up to this length: a 100 KB id must not flood the terminal.
@@ -94,7 +96,20 @@ class Checkpoint(Strict):
 class RubricSection(Strict):
     weight: float = Field(gt=0)
     """Weight of the section in the overall score (data and model weigh most)."""
+    levels: dict[int, Bilingual]
+    """What an answer at each score of SCORE_LEVELS looks like in this section, in both languages:
+    the grader's anchors."""
     checkpoints: list[Checkpoint] = Field(min_length=1)
+
+    @field_validator("levels")
+    @classmethod
+    def _every_level(cls, levels: dict[int, Bilingual]) -> dict[int, Bilingual]:
+        if sorted(levels) != list(SCORE_LEVELS):
+            missing = [str(s) for s in SCORE_LEVELS if s not in levels]
+            extra = [str(s) for s in sorted(levels) if s not in SCORE_LEVELS]
+            problem = f"missing {', '.join(missing)}" if missing else f"unknown {', '.join(extra)}"
+            raise ValueError(f"needs a descriptor for each score 0..4 ({problem})")
+        return levels
 
 
 class Rubric(Strict):

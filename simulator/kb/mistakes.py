@@ -134,6 +134,15 @@ class Mistake(_Strict):
         """The cues of `lang` detect the mistake in `text` (the scenario is not checked)."""
         return self.cues(lang).matches(text)
 
+    def made_in(self, text: str) -> bool:
+        """`text` in either language or a mix makes the mistake: every `all` group of one
+        language's cues occurs and no `none` term of either language does (a denial written in
+        one language still denies). The scenario is not checked."""
+        langs = (self.cues.en, self.cues.ru)
+        if not any(all(compiled_terms(tuple(g)).find(text) for g in c.all) for c in langs):
+            return False
+        return not any(c.none and compiled_terms(tuple(c.none)).find(text) for c in langs)
+
 
 def detect(
     mistakes: Iterable[Mistake], text: str, lang: Lang, scenario_id: str | None

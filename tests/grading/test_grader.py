@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from simulator.base.sections import SECTION_IDS, Lang
+from simulator.base.sections import SECTION_IDS, Lang, SectionId
 from simulator.base.settings import load_settings
 from simulator.grading.grader import MAX_ANSWER_CHARS, grade_answer
 from simulator.grading.types import GradeReport
@@ -59,7 +59,11 @@ def test_all_six_sections_are_always_present(kb: KnowledgeBase) -> None:
 def test_a_thorough_answer_scores_well(kb: KnowledgeBase, lang: Lang) -> None:
     report = grade(kb, STRONG[lang], lang)
     assert report.overall >= 3.0, scores(report)
-    assert report.section("data").score == 4 and report.section("model").score == 4
+    assert min(scores(report).values()) >= 2, scores(report)
+    # Pros and cons argued for every model: thorough. Its data section covers every point with
+    # few reasons and none of the scenario's facts, so it stays at 3 (a stray digit such as
+    # "S3" or "L1" is no tie to the scenario).
+    assert report.section("model").score == 4 and report.section("data").score == 3
 
 
 @pytest.mark.parametrize("name", ["headings_en.md", "buzzwords_en.md", "buzzwords_ru.md"])
@@ -155,24 +159,33 @@ def test_clarifying_questions_asked_count_for_requirements(kb: KnowledgeBase) ->
     assert with_questions.section("requirements").score > without.section("requirements").score
 
 
+def model_reply(**sections: dict[str, object]) -> dict[str, object]:
+    """A whole SectionGrades reply: the given sections, every other one empty with score 0."""
+    empty = {"evidence": [], "reasoning": "", "covered": [], "mistakes": [], "advice": []}
+    return {
+        "sections": [
+            {"id": sid, **empty, "score": 0, **sections.get(sid, {})} for sid in SECTION_IDS
+        ]
+    }
+
+
 def test_an_llm_cannot_fabricate_quotes_or_score_without_evidence(kb: KnowledgeBase) -> None:
     answer = (ANSWERS / "partial_en.md").read_text("utf-8")
     real_quote = answer.splitlines()[0]
-    reply = {
-        "sections": [
-            {"id": "data", "score": 4, "evidence": [real_quote, "We will use a quantum model."]},
-            {"id": "serving", "score": 4, "evidence": ["A/B testing on CTR, daily."]},
-            {"id": "metrics", "score": 3, "evidence": []},
-        ]
-    }
+    reply = model_reply(
+        data={"score": 3, "evidence": [real_quote, "We will use a quantum model."]},
+        serving={"score": 4, "evidence": ["A/B testing on CTR, daily."]},
+        metrics={"score": 3},
+    )
     model = ScriptedModel(reply)
     report = grade(kb, answer, model=model)
-    assert report.section("data").score == 4
+    assert report.section("data").score == 3
     assert report.section("data").evidence == [real_quote]
     assert report.section("serving").score == 1  # its only quote was invented
     assert report.section("metrics").score == 1
-    assert report.section("model").score == 0  # not returned at all
+    assert report.section("model").score == 0
     assert "<candidate_answer>" in model.prompts[0]
+    assert len(report.notices) == 4  # data's and serving's quotes; serving's and metrics' caps
 
 
 def test_a_huge_answer_is_graded_on_a_stated_prefix(kb: KnowledgeBase) -> None:
@@ -182,7 +195,7 @@ def test_a_huge_answer_is_graded_on_a_stated_prefix(kb: KnowledgeBase) -> None:
 
 
 def test_grading_on_an_openai_compatible_server(kb: KnowledgeBase) -> None:
-    reply = {"sections": [{"id": "data", "score": 3, "evidence": ["Positives are rare"]}]}
+    reply = model_reply(data={"score": 3, "evidence": ["Positives are rare"]})
     answer = (ANSWERS / "partial_en.md").read_text("utf-8")
     with FakeOpenAIServer(structured(reply)) as server:
         settings = load_settings(openai_base_url=server.base_url, llm_timeout=2, llm_retries=0)
@@ -277,12 +290,20 @@ PASSING_MENTIONS = {
 
 
 @pytest.mark.parametrize(
-    ("lang", "answer"), [(lang, a) for lang, answers in PASSING_MENTIONS.items() for a in answers]
+    ("lang", "answer", "heading"),
+    [
+        (lang, a, section)
+        for lang, answers in PASSING_MENTIONS.items()
+        for a, section in zip(answers, ("metrics", "data", "model"), strict=True)
+    ],
 )
-def test_a_passing_mention_under_another_sections_heading_only_names(
-    kb: KnowledgeBase, lang: Lang, answer: str
+def test_a_passing_mention_under_another_sections_heading_earns_nothing_there(
+    kb: KnowledgeBase, lang: Lang, answer: str, heading: SectionId
 ) -> None:
-    assert grade(kb, answer, lang).section("requirements").score == 1
+    """Each unit is filed under one section: the heading's; requirements get nothing from it."""
+    report = grade(kb, answer, lang)
+    assert report.section("requirements").score == 0
+    assert report.section(heading).score >= 1
 
 
 @pytest.mark.parametrize(

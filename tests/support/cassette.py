@@ -83,7 +83,9 @@ class CassetteServer:
             self._httpd.server_close()
 
 
-def _answer(handler: BaseHTTPRequestHandler, request: dict[str, Any], reply: dict[str, Any]) -> None:
+def _answer(
+    handler: BaseHTTPRequestHandler, request: dict[str, Any], reply: dict[str, Any]
+) -> None:
     text = reply["content"]
     tools = request.get("tools") or []
     base = {"id": "cassette", "created": 0, "model": request.get("model", "cassette")}

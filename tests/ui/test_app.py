@@ -48,7 +48,12 @@ def test_a_whole_interview_and_its_report(app: AppTest) -> None:
     assert "recommends our products" in app.chat_message[0].markdown[0].value
     reply = _chat(app, "How much data do we have: how many users and products?")
     assert "40 million" in reply
-    _chat(app, "Offline I would track AUC and NDCG, online CTR and conversion, because revenue.")
+    _chat(
+        app,
+        "Offline I would track NDCG@10 on a time-based holdout, because ranking quality is what "
+        "users see; online I would run an A/B test on conversion, since revenue is what the "
+        "business pays for.",
+    )
     _finish(app)
     text = " ".join(m.value for m in app.markdown)
     labels = [e.label for e in app.expander]
@@ -56,7 +61,7 @@ def test_a_whole_interview_and_its_report(app: AppTest) -> None:
         assert any(label.startswith(SECTION_TITLES[section]["en"]) for label in labels)
     assert all("/ 4" in label for label in labels)
     assert app.metric[0].value.endswith("/ 4")
-    assert "> Offline I would track AUC" in text  # the candidate's own words as evidence
+    assert "> Offline I would track NDCG@10" in text  # the candidate's own words as evidence
 
 
 def test_the_ui_follows_russian(app: AppTest) -> None:

@@ -1,0 +1,423 @@
+"""The grader follows content, not form, and its report never contradicts itself.
+
+Each rule with an English and a Russian example: text a reader cannot see and sentences pasted
+from our own passages earn nothing; a bullet with a figure and a clarifying question with its
+answer count; a common mistake costs its section a point and is listed with the passage to read;
+a negated claim earns nothing; a 4 never lists a missed core point; evidence stays under the
+section it supports; a mixed EN/RU answer is read sentence by sentence in both languages.
+"""
+
+import pytest
+
+from simulator.base.sections import SECTION_IDS, Lang, SectionId
+from simulator.base.settings import load_settings
+from simulator.grading.copied import own_words
+from simulator.grading.grader import grade_answer
+from simulator.grading.types import GradeReport
+from simulator.grading.visible import visible_text
+from simulator.kb.knowledge import KnowledgeBase, load_knowledge
+from simulator.llm.backends import get_chat_model
+from simulator.llm.scripted import ScriptedModel
+from tests.support.paths import ROOT
+
+SETTINGS = load_settings()
+
+
+@pytest.fixture(scope="module")
+def kb() -> KnowledgeBase:
+    return load_knowledge(ROOT / "knowledge")
+
+
+def grade(
+    kb: KnowledgeBase,
+    answer: str,
+    lang: Lang = "en",
+    scenario: str = "product_recs",
+    model: ScriptedModel | None = None,
+) -> GradeReport:
+    return grade_answer(
+        answer,
+        kb=kb,
+        model=model or get_chat_model("local", SETTINGS),
+        lang=lang,
+        settings=SETTINGS,
+        scenario=kb.scenario(scenario),
+    )
+
+
+def scores(report: GradeReport) -> dict[str, int]:
+    return {s.id: s.score for s in report.sections}
+
+
+def missed(report: GradeReport, section: SectionId) -> set[str]:
+    return {m.id for m in report.section(section).missed}
+
+
+def model_reply(**sections: dict[str, object]) -> dict[str, object]:
+    """A whole SectionGrades reply: the given sections, every other one empty with score 0."""
+    empty = {"evidence": [], "reasoning": "", "covered": [], "mistakes": [], "advice": []}
+    return {
+        "sections": [
+            {"id": sid, **empty, "score": 0, **sections.get(sid, {})} for sid in SECTION_IDS
+        ]
+    }
+
+
+# ----- text a reader cannot see ---------------------------------------------------------------
+
+STUFFING = {
+    "en": "Metrics: AUC, F1, NDCG, CTR, A/B test. Serving: monitoring, drift, retraining, canary.",
+    "ru": "Метрики: AUC, F1, NDCG, CTR, A/B-тест. Сервинг: мониторинг, дрейф, переобучение.",
+}
+SHORT_DESIGN = {
+    "en": "## Data\nLabels are purchases within 7 days of a view, because a purchase is the "
+    "strongest signal; we split by time so next week's behaviour never leaks into training.",
+    "ru": "## Данные\nМетки — покупки в течение 7 дней после просмотра, потому что покупка — самый "
+    "сильный сигнал; делим по времени, чтобы поведение следующей недели не утекло в обучение.",
+}
+
+
+def test_comments_hidden_elements_and_invisible_characters_are_removed() -> None:
+    text = (
+        "Seen.<!-- hidden note -->\n[//]: # (markdown comment)\n"
+        '<span style="display: none">ghost</span><div hidden><p>nested <div>x</div></p></div>'
+        "<p style='font-size:0'>tiny</p>se\u200ben<script>alert(1)</script> end"
+    )
+    seen = visible_text(text)
+    assert seen.removed
+    for gone in ("hidden note", "markdown comment", "ghost", "nested", "tiny", "alert", "\u200b"):
+        assert gone not in seen.text
+    assert "Seen." in seen.text and "seen" in seen.text and "end" in seen.text
+    plain = "A <b>bold</b> claim with a <span style='color: red'>red</span> word."
+    assert visible_text(plain) == type(seen)(plain, False)
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_hidden_text_earns_nothing(kb: KnowledgeBase, lang: Lang) -> None:
+    base = grade(kb, SHORT_DESIGN[lang], lang)
+    stuffing = STUFFING[lang]
+    hidden = (
+        f'{SHORT_DESIGN[lang]}\n\n<!-- {stuffing} -->\n<span style="display:none">{stuffing}'
+        f"</span>\n<div hidden>{stuffing}</div>"
+    )
+    report = grade(kb, hidden, lang)
+    assert scores(report) == scores(base)
+    assert report.notices  # the report says what was not graded
+
+
+# ----- our own passages pasted back -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_sentences_copied_from_the_knowledge_base_earn_nothing(
+    kb: KnowledgeBase, lang: Lang
+) -> None:
+    passages = [p.text(lang) for p in kb.passages if p.section == "model"]
+    pasted = "\n\n".join(passages)
+    own = own_words(pasted, kb)
+    assert own.copied >= len(passages) and not own.text.strip()
+    report = grade(kb, pasted, lang)
+    assert report.section("model").score == 0 and report.overall <= 1
+    # A sentence of the candidate's own next to the pasted ones is kept word for word.
+    mine = SHORT_DESIGN[lang]
+    assert mine in own_words(f"{passages[0]}\n\n{mine}", kb).text
+
+
+def test_a_copied_sentence_with_a_word_changed_is_still_copied(kb: KnowledgeBase) -> None:
+    passage = next(p.text("en") for p in kb.passages if p.section == "data")
+    first = passage.split(". ")[0]
+    edited = first.replace(" the ", " our ", 1)
+    assert own_words(edited, kb).copied == 1
+
+
+# ----- a bullet with a figure, a clarifying question with its answer ---------------------------
+
+BULLETS = {
+    "en": (
+        "## Requirements\n- 40M users, 2M products, 1.5B events over three years\n"
+        "- 150 ms at p99, about 50 ms for ranking\n- 8 GPUs, six weeks to ship\n"
+        "- 20k new products a week: retrain at least weekly",
+        "## Requirements\n- users, products, events\n- latency\n- GPUs, deadline\n- retraining",
+    ),
+    "ru": (
+        "## Требования\n- 40 млн пользователей, 2 млн товаров, 1,5 млрд событий за три года\n"
+        "- 150 мс на p99, около 50 мс на ранжирование\n- 8 GPU, шесть недель до релиза\n"
+        "- 20 тыс. новых товаров в неделю: переобучать минимум еженедельно",
+        "## Требования\n- пользователи, товары, события\n- задержка\n- GPU, сроки\n- переобучение",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_a_bullet_with_a_figure_counts_like_a_sentence(kb: KnowledgeBase, lang: Lang) -> None:
+    figures, names = BULLETS[lang]
+    with_figures = grade(kb, figures, lang).section("requirements")
+    assert with_figures.score >= 2
+    assert grade(kb, names, lang).section("requirements").score <= 1
+    assert "requirements.data_volume" not in {m.id for m in with_figures.missed}
+
+
+QA = {
+    "en": "Q: How many videos? A: About 50 million, plus 2 million new ones a day.\n"
+    "Q: Latency? A: The feed must render in 200 ms, ranking gets 80 ms for 500 candidates.\n"
+    "Q: Hardware? A: A shared cluster of 64 GPUs; training must finish in under 12 hours.\n"
+    "Q: How fast do tastes change? A: Trends shift within hours, so retraining matters.",
+    "ru": "Вопрос: сколько видео? Ответ: около 50 миллионов, и 2 миллиона новых в день.\n"
+    "Вопрос: задержка? Ответ: лента за 200 мс, на ранжирование 80 мс на 500 кандидатов.\n"
+    "Вопрос: железо? Ответ: общий кластер из 64 GPU, обучение не дольше 12 часов.\n"
+    "Вопрос: как быстро меняются вкусы? Ответ: тренды меняются за часы, нужно переобучение.",
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_clarifying_questions_with_their_answers_count_for_the_requirements(
+    kb: KnowledgeBase, lang: Lang
+) -> None:
+    report = grade(kb, QA[lang], lang, scenario="video_feed")
+    assert report.section("requirements").score >= 3, scores(report)
+    assert not {"requirements.data_volume", "requirements.latency_accuracy"} & missed(
+        report, "requirements"
+    )
+
+
+# ----- a common mistake costs, a negated claim earns nothing ----------------------------------
+
+MODEL = {
+    "en": "## Model\nFirst a popularity baseline: the most popular products per category, which "
+    "every model must beat. Then gradient boosting on user and product features, because it is "
+    "strong on tabular data and fast to serve; the loss is log loss and the main hyperparameters "
+    "are the number of trees and their depth. Later a two-tower model, but only if it beats "
+    "boosting, since it needs GPUs and more tuning.",
+    "ru": "## Модель\nСначала бейзлайн на популярности: самые популярные товары категории, "
+    "которые любая модель должна побить. Затем градиентный бустинг на признаках пользователя и "
+    "товара, потому что он силён на табличных данных и быстро отвечает; функция потерь — "
+    "logloss, гиперпараметры — число деревьев и глубина. Позже двухбашенная модель, но только "
+    "если она побьёт бустинг, так как ей нужны GPU и больше настройки.",
+}
+MISTAKE = {
+    "en": "We don't need a baseline here, let's go straight to the model.",
+    "ru": "Бейзлайн тут не нужен, сразу переходим к модели.",
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_a_catalogue_mistake_costs_its_section_and_is_listed_with_its_passage(
+    kb: KnowledgeBase, lang: Lang
+) -> None:
+    clean = grade(kb, MODEL[lang], lang)
+    wrong = grade(kb, f"{MODEL[lang]}\n{MISTAKE[lang]}", lang)
+    assert wrong.section("model").score <= clean.section("model").score - 1
+    [note] = [m for m in wrong.mistakes if m.id == "model.skip_baseline"]
+    assert note.section == "model" and note.passage and note.passage_title
+    assert note.quote == MISTAKE[lang] and note.wrong and note.why
+    assert not clean.mistakes
+    assert "mistakes" in wrong.to_contract()
+
+
+def test_the_reported_overconfident_model_section_scores_low(kb: KnowledgeBase) -> None:
+    answer = (
+        "## Model\nNo baseline: XGBoost is always better than anything simple, so we go "
+        "straight to it. We train 5,000 trees of depth 20 on all the data, because more and "
+        "deeper trees always give a better model."
+    )
+    report = grade(kb, answer, scenario="payment_fraud")
+    assert report.section("model").score <= 1
+    assert {"model.skip_baseline"} <= {m.id for m in report.mistakes}
+
+
+NEGATED = {
+    "en": (
+        "## Serving\nWe run an A/B test on conversion against the popularity baseline for two "
+        "weeks, because weekly cycles matter, and monitor latency and errors with alerts.",
+        "## Serving\nWe won't run an A/B test on conversion against the popularity baseline, "
+        "because weekly cycles matter, and monitor latency and errors with alerts.",
+    ),
+    "ru": (
+        "## Сервинг\nЗапускаем A/B-тест на конверсии против бейзлайна на популярности на две "
+        "недели, потому что важны недельные циклы, и мониторим задержку и ошибки с алертами.",
+        "## Сервинг\nA/B-тест на конверсии против бейзлайна на популярности не нужен, потому "
+        "что важны недельные циклы, и мониторим задержку и ошибки с алертами.",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_a_negated_claim_earns_nothing_for_what_it_denies(kb: KnowledgeBase, lang: Lang) -> None:
+    said, denied = NEGATED[lang]
+    assert "serving.ab_test" not in missed(grade(kb, said, lang), "serving")
+    report = grade(kb, denied, lang)
+    assert "serving.ab_test" in missed(report, "serving")
+    assert report.section("serving").score < grade(kb, said, lang).section("serving").score
+
+
+# ----- the report never contradicts itself ------------------------------------------------------
+
+METRICS_QUOTE = "Offline we compare NDCG at 10 on a held-out week of purchases."
+DATA_QUOTE = "Labels are purchases within 7 days of a view."
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_a_four_never_lists_a_missed_core_point(kb: KnowledgeBase, lang: Lang) -> None:
+    answer = f"{METRICS_QUOTE}\nOnline the main metric is conversion per session."
+    capped = grade(
+        kb,
+        answer,
+        lang,
+        model=ScriptedModel(
+            model_reply(metrics={"score": 4, "evidence": [METRICS_QUOTE], "covered": []})
+        ),
+    ).section("metrics")
+    assert capped.score == 3  # the online metric, a core point, is missed
+    assert "metrics.online" in {m.id for m in capped.missed}
+    minor_only = grade(
+        kb,
+        answer,
+        lang,
+        model=ScriptedModel(
+            model_reply(
+                metrics={
+                    "score": 4,
+                    "evidence": [METRICS_QUOTE],
+                    "covered": ["online", "business_value"],
+                }
+            )
+        ),
+    ).section("metrics")
+    assert minor_only.score == 4 and minor_only.missed == []
+    # The minor point left (non-functional measures, not a core one) is still advised.
+    assert minor_only.advice and len(minor_only.advice) == 1
+
+
+def test_missed_never_lists_what_the_evidence_covers(kb: KnowledgeBase) -> None:
+    report = grade(
+        kb,
+        METRICS_QUOTE,
+        model=ScriptedModel(
+            model_reply(metrics={"score": 2, "evidence": [METRICS_QUOTE], "covered": []})
+        ),
+    )
+    assert "metrics.offline" not in missed(report, "metrics")
+
+
+def test_evidence_stays_under_the_section_it_supports(kb: KnowledgeBase) -> None:
+    answer = f"{METRICS_QUOTE}\n{DATA_QUOTE}"
+    reply = model_reply(
+        metrics={"score": 2, "evidence": [METRICS_QUOTE, DATA_QUOTE]},
+        data={"score": 2, "evidence": [DATA_QUOTE]},
+    )
+    report = grade(kb, answer, model=ScriptedModel(reply))
+    assert report.section("metrics").evidence == [METRICS_QUOTE]
+    assert report.section("data").evidence == [DATA_QUOTE]
+
+
+TWO_PARTS = {
+    "en": (
+        "Offline we compare NDCG at 10 and recall at 500 on a held-out week of purchases, because "
+        "the list order matters. Online the main metric is conversion, with guardrails on latency.",
+        "Labels are purchases within 7 days of a view and add-to-cart events as weaker signals. We "
+        "split by time, since a random split leaks next week's behaviour into training.",
+    ),
+    "ru": (
+        "Офлайн сравниваем NDCG@10 и recall@500 на отложенной неделе покупок, потому что важен "
+        "порядок в списке. Онлайн главная метрика — конверсия, гардрейлы — задержка.",
+        "Метки — покупки в течение 7 дней после просмотра, добавления в корзину — более слабый "
+        "сигнал. Делим по времени, так как случайный сплит утечёт поведение следующей недели.",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_the_local_grader_quotes_each_section_from_its_own_text(
+    kb: KnowledgeBase, lang: Lang
+) -> None:
+    metrics, data = TWO_PARTS[lang]
+    report = grade(kb, f"{metrics}\n\n{data}", lang)
+    assert report.section("metrics").evidence and report.section("data").evidence
+    assert all(q in metrics for q in report.section("metrics").evidence)
+    assert all(q in data for q in report.section("data").evidence)
+
+
+def test_advice_respects_the_scenarios_facts(kb: KnowledgeBase) -> None:
+    """Product recommendations are served from our backend: compressing the model for phones is
+    never advised, whatever the model says, and is never listed as missed."""
+    reply = model_reply(
+        serving={
+            "score": 2,
+            "evidence": ["We run an A/B test on conversion for two weeks."],
+            "advice": ["Quantise the model to int8 so it fits on the phone.", "Add monitoring."],
+        }
+    )
+    answer = "We run an A/B test on conversion for two weeks."
+    report = grade(kb, answer, model=ScriptedModel(reply))
+    assert report.section("serving").advice == ["Add monitoring."]
+    assert "serving.device_compression" not in missed(report, "serving")
+    local = grade(kb, answer)
+    assert "serving.device_compression" not in missed(local, "serving")
+
+
+# ----- content, not form ----------------------------------------------------------------------
+
+MIXED = {
+    "en": "## Метрики\nОфлайн считаем PR-AUC, потому что положительных примеров мало и accuracy "
+    "ничего не скажет. Online we watch the chargeback rate and customer complaints in an A/B "
+    "test, with a guardrail on latency.",
+    "ru": "## Metrics\nOffline we use PR-AUC, because positives are rare "
+    "and accuracy says nothing. "
+    "Онлайн в A/B-тесте смотрим на долю чарджбэков и жалобы клиентов, с гардрейлом на задержку.",
+}
+
+
+@pytest.mark.parametrize("ui", ["en", "ru"])
+def test_a_mixed_answer_scores_its_sentences_in_either_language(
+    kb: KnowledgeBase, ui: Lang
+) -> None:
+    report = grade(kb, MIXED[ui], ui, scenario="payment_fraud")
+    assert report.section("metrics").score >= 2, scores(report)
+    assert {"metrics.offline", "metrics.online"}.isdisjoint(missed(report, "metrics"))
+
+
+def test_a_russian_design_in_the_english_ui_gets_its_metrics(kb: KnowledgeBase) -> None:
+    answer = (
+        "## Метрики\nОфлайн считаем PR-AUC, потому что положительных примеров мало и accuracy "
+        "ничего не скажет. Онлайн запускаем A/B-тест на доле отклонённых платежей и сумме "
+        "пойманного фрода, с гардрейлом на задержку."
+    )
+    assert grade(kb, answer, "en", scenario="payment_fraud").section("metrics").score >= 2
+
+
+GENERIC = {
+    "en": "It is important to choose the right metrics for the problem. The model should be "
+    "monitored after it is deployed to production. We need to think carefully about the features "
+    "we use. The pipeline should be robust and easy to maintain.",
+    "ru": "Важно правильно выбрать метрики для задачи. Модель нужно регулярно мониторить. Нужно "
+    "хорошо продумать, какие признаки использовать. Пайплайн должен быть надёжным.",
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_generic_sentences_that_commit_to_nothing_only_name(kb: KnowledgeBase, lang: Lang) -> None:
+    assert max(scores(grade(kb, GENERIC[lang] * 5, lang)).values()) <= 1
+
+
+def test_a_digit_is_no_tie_to_the_scenario(kb: KnowledgeBase) -> None:
+    sentence = "An A/B test compares the model with the baseline on the online metric, because "
+    "offline gains may not transfer, as noted in 3 places."
+    textbook = "## Serving\n" + " ".join([sentence] * 3)
+    assert grade(kb, textbook).section("serving").score <= 3
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_reformatting_moves_no_section_by_more_than_one(kb: KnowledgeBase, lang: Lang) -> None:
+    metrics, data = TWO_PARTS[lang]
+    heading = {"en": ("## Metrics", "## Data"), "ru": ("## Метрики", "## Данные")}[lang]
+    forms = [
+        f"{heading[0]}\n{metrics}\n\n{heading[1]}\n{data}",
+        f"{metrics}\n\n{data}",
+        f"{metrics} {data}",
+        f"{data}\n\n{metrics}",
+        "\n".join(f"- {s.strip()}" for s in f"{metrics} {data}".split(". ") if s.strip()),
+    ]
+    graded = [scores(grade(kb, form, lang)) for form in forms]
+    for section in SECTION_IDS:
+        values = [g[section] for g in graded]
+        assert max(values) - min(values) <= 1, (section, graded)
