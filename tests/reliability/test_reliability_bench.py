@@ -58,13 +58,15 @@ def test_the_interview_records_every_call_and_both_strategies_count_the_same_cal
     model = RecordingLocalModel()
     run = run_interview(Interviewer(kb=kb, model=model, settings=settings), model)
 
-    assert len(run.turn_ms) == len(BENCH_MESSAGES)  # the script lasts all thirty turns
+    # The script runs to its end, or until every section has had content and the interviewer
+    # may close (the local model does so a message early).
+    assert len(BENCH_MESSAGES) - 2 <= len(run.turn_ms) <= len(BENCH_MESSAGES)
     assert [p for p, _ in run.calls] == model.prompts
     # One model call per turn (the decision and its reply), one to grade, and perhaps a summary
     # of older turns; the guard's classifier runs locally and is never sent to the model.
     tasks = [parse_blocks(p).get("task", "").strip() for p, _ in run.calls]
     answered = [t for t in run.session.turns if t.role == "candidate"]
-    assert len(answered) == len(BENCH_MESSAGES)
+    assert len(answered) == len(run.turn_ms)
     assert tasks.count("interviewer_turn") == len(answered), (
         f"{tasks.count('interviewer_turn')} turn calls recorded for {len(answered)} turns"
     )
