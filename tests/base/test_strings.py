@@ -14,6 +14,7 @@ from simulator.base.sections import LANGS, SECTION_IDS, SECTION_TITLES
 from simulator.base.strings import STRINGS_DIR, Entry, load_catalogue, placeholders, text
 from simulator.kb.phrases import PHRASE_PREFIX
 from tests.support.paths import ROOT
+from tests.support.yaml_files import one_line_refusal
 
 # The functions that look strings up by key, and the prefix each puts before the key it is given.
 LOOKUPS = {
@@ -65,14 +66,6 @@ def _folder(tmp_path: Path, **files: str) -> Path:
     return tmp_path
 
 
-def _refused(folder: Path) -> str:
-    with pytest.raises(KnowledgeError) as raised:
-        load_catalogue(folder)
-    message = str(raised.value)
-    assert "\n" not in message
-    return message
-
-
 GOOD = 'ui.ok:\n  en: "Fine {n}"\n  ru: "Хорошо {n}"\n'
 
 
@@ -103,17 +96,17 @@ def test_a_well_formed_folder_loads(tmp_path: Path) -> None:
 def test_a_malformed_file_is_refused_naming_file_and_key(
     tmp_path: Path, content: str, problem: str
 ) -> None:
-    message = _refused(_folder(tmp_path, a=content))
+    message = one_line_refusal(load_catalogue, _folder(tmp_path, a=content))
     assert re.search(problem, message), message
 
 
 def test_a_key_defined_in_two_files_is_refused(tmp_path: Path) -> None:
-    message = _refused(_folder(tmp_path, a=GOOD, b=GOOD))
+    message = one_line_refusal(load_catalogue, _folder(tmp_path, a=GOOD, b=GOOD))
     assert message.endswith("b.yaml: ui.ok: already defined in a.yaml"), message
 
 
 def test_an_empty_folder_is_refused(tmp_path: Path) -> None:
-    assert "no string files" in _refused(tmp_path)
+    assert "no string files" in one_line_refusal(load_catalogue, tmp_path)
 
 
 # ----- every key the code asks for --------------------------------------------------------------

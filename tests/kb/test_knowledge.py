@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from simulator.base.errors import KnowledgeError
 from simulator.base.sections import LANGS, SECTION_IDS, Lang
@@ -16,18 +15,11 @@ from simulator.base.textnorm import Terms
 from simulator.kb.knowledge import KnowledgeBase, Passage, Rubric, load_knowledge
 from tests.support.paths import ROOT
 from tests.support.seed_checklist import SEED_POINTS
+from tests.support.yaml_files import edit_yaml, read_yaml, write_yaml
 
 KNOWLEDGE = ROOT / "knowledge"
 TOY = ROOT / "tests" / "data" / "toy_knowledge"
 SEED = ROOT.parent / "shared" / "seeds" / "000_9ce5fe5c0dd5653e.txt"
-
-
-def _read(path: Path) -> Any:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
-
-
-def _write(path: Path, data: Any) -> None:
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
 @pytest.fixture
@@ -52,12 +44,12 @@ def _passages() -> list[Passage]:
     return [
         Passage.model_validate(item)
         for path in sorted((KNOWLEDGE / "passages").glob("*.yaml"))
-        for item in _read(path)["passages"]
+        for item in read_yaml(path)["passages"]
     ]
 
 
 def _rubric() -> Rubric:
-    return Rubric.model_validate(_read(KNOWLEDGE / "rubric.yaml"))
+    return Rubric.model_validate(read_yaml(KNOWLEDGE / "rubric.yaml"))
 
 
 def _corpus(lang: Lang) -> str:
@@ -83,7 +75,7 @@ def test_each_section_has_its_own_passage_file() -> None:
     files = {path.stem for path in (KNOWLEDGE / "passages").glob("*.yaml")}
     assert files == set(SECTION_IDS)
     for path in (KNOWLEDGE / "passages").glob("*.yaml"):
-        for item in _read(path)["passages"]:
+        for item in read_yaml(path)["passages"]:
             assert item["section"] == path.stem, item["id"]
             assert item["id"].startswith(f"{path.stem}."), item["id"]
 
@@ -237,9 +229,7 @@ def _unknown_section(r: dict[str, Any]) -> None:
 )
 def test_malformed_rubric_is_refused(knowledge_copy: Path, mutate: Mutation, field: str) -> None:
     path = knowledge_copy / "rubric.yaml"
-    data = _read(path)
-    mutate(data)
-    _write(path, data)
+    edit_yaml(path, mutate)
     with pytest.raises(KnowledgeError) as err:
         load_knowledge(knowledge_copy)
     assert "rubric.yaml" in str(err.value)
@@ -262,18 +252,18 @@ def test_missing_rubric_is_refused(knowledge_copy: Path) -> None:
 
 def test_malformed_passage_is_refused(knowledge_copy: Path) -> None:
     path = knowledge_copy / "passages" / "data.yaml"
-    data = _read(path)
+    data = read_yaml(path)
     data["passages"][1]["section"] = "deployment"
-    _write(path, data)
+    write_yaml(path, data)
     with pytest.raises(KnowledgeError, match=r"data\.yaml: field passages\.1\.section"):
         load_knowledge(knowledge_copy)
 
 
 def test_duplicate_passage_id_across_files_is_refused(knowledge_copy: Path) -> None:
     path = knowledge_copy / "passages" / "model.yaml"
-    data = _read(path)
+    data = read_yaml(path)
     data["passages"][0]["id"] = "data.target"
-    _write(path, data)
+    write_yaml(path, data)
     with pytest.raises(KnowledgeError, match=r"duplicate ids: data\.target"):
         load_knowledge(knowledge_copy)
 

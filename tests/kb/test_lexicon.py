@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from simulator.base.errors import KnowledgeError
 from simulator.base.sections import SECTION_IDS
@@ -18,16 +17,9 @@ from simulator.kb.knowledge import load_knowledge
 from simulator.kb.lexicon import FILES, LEXICON_DIR, Lexicon, lexicon, load_lexicon
 from simulator.llm.backends import get_chat_model
 from tests.support.paths import ROOT
+from tests.support.yaml_files import edit_yaml, one_line_refusal, write_yaml
 
 Mutation = Callable[[dict[str, Any]], None]
-
-
-def _read(path: Path) -> Any:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
-
-
-def _write(path: Path, data: Any) -> None:
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
 @pytest.fixture
@@ -35,14 +27,6 @@ def lexicon_copy(tmp_path: Path) -> Path:
     folder = tmp_path / "lexicon"
     shutil.copytree(LEXICON_DIR, folder)
     return folder
-
-
-def _refused(folder: Path) -> str:
-    with pytest.raises(KnowledgeError) as err:
-        load_lexicon(folder)
-    message = str(err.value)
-    assert "\n" not in message
-    return message
 
 
 # --- the real lexicon ----------------------------------------------------------------------------
@@ -139,10 +123,8 @@ def test_a_malformed_classifier_file_is_refused(
     lexicon_copy: Path, mutate: Mutation, field: str
 ) -> None:
     path = lexicon_copy / "classifier.yaml"
-    data = _read(path)
-    mutate(data)
-    _write(path, data)
-    message = _refused(lexicon_copy)
+    edit_yaml(path, mutate)
+    message = one_line_refusal(load_lexicon, lexicon_copy)
     assert message.startswith(f"{path}: {field}")
 
 
@@ -176,34 +158,37 @@ def test_other_malformed_files_are_refused(
     lexicon_copy: Path, name: str, mutate: Mutation, field: str
 ) -> None:
     path = lexicon_copy / name
-    data = _read(path)
-    mutate(data)
-    _write(path, data)
-    message = _refused(lexicon_copy)
+    edit_yaml(path, mutate)
+    message = one_line_refusal(load_lexicon, lexicon_copy)
     assert message.startswith(f"{path}: ")
     assert field in message
 
 
 def test_a_file_that_is_not_a_mapping_is_refused(lexicon_copy: Path) -> None:
     path = lexicon_copy / "grading.yaml"
-    _write(path, ["because", "since"])
-    assert _refused(lexicon_copy).startswith(f"{path}: field (top level)")
+    write_yaml(path, ["because", "since"])
+    assert one_line_refusal(load_lexicon, lexicon_copy).startswith(f"{path}: field (top level)")
 
 
 def test_a_missing_file_is_refused(lexicon_copy: Path) -> None:
     (lexicon_copy / "steering.yaml").unlink()
-    assert _refused(lexicon_copy) == f"{lexicon_copy / 'steering.yaml'}: file is missing"
+    assert (
+        one_line_refusal(load_lexicon, lexicon_copy)
+        == f"{lexicon_copy / 'steering.yaml'}: file is missing"
+    )
 
 
 def test_an_unknown_file_is_refused(lexicon_copy: Path) -> None:
     shutil.copy(lexicon_copy / "grading.yaml", lexicon_copy / "grader.yaml")
-    assert _refused(lexicon_copy).startswith(f"{lexicon_copy / 'grader.yaml'}: not a lexicon file")
+    assert one_line_refusal(load_lexicon, lexicon_copy).startswith(
+        f"{lexicon_copy / 'grader.yaml'}: not a lexicon file"
+    )
 
 
 def test_broken_yaml_is_refused(lexicon_copy: Path) -> None:
     path = lexicon_copy / "classifier.yaml"
     path.write_text("finish:\n  en: [unclosed\n", encoding="utf-8")
-    assert _refused(lexicon_copy).startswith(f"{path}: not valid YAML")
+    assert one_line_refusal(load_lexicon, lexicon_copy).startswith(f"{path}: not valid YAML")
 
 
 # --- the rubric's fields: checked on load, and what the code finds checkpoints by ---------------
@@ -263,9 +248,7 @@ def test_a_rubric_without_its_credited_or_pipeline_checkpoints_is_refused(
     knowledge_copy: Path, mutate: Mutation, field: str
 ) -> None:
     path = knowledge_copy / "rubric.yaml"
-    data = _read(path)
-    mutate(data)
-    _write(path, data)
+    edit_yaml(path, mutate)
     with pytest.raises(KnowledgeError) as err:
         load_knowledge(knowledge_copy)
     assert "rubric.yaml: " in str(err.value)
