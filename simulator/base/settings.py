@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 
 from dotenv import dotenv_values
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from simulator.base.errors import ConfigError
@@ -21,13 +21,22 @@ class Settings(BaseSettings):
     )
 
     model: str = "local"
-    """Which model answers: `local` (offline, deterministic) or `openai:MODEL`."""
+    """Which model answers: `local` (offline, deterministic) or `openai:MODEL`. Unset (SIM_MODEL
+    absent), it is `openai:<openai_model>` when a key or a base URL is set, else `local`."""
+
+    openai_model: str = "gpt-4o-mini"
+    """The model an unset SIM_MODEL picks when OPENAI_API_KEY or OPENAI_BASE_URL is set
+    (SIM_OPENAI_MODEL): name the one your server has, e.g. llama3.1 on Ollama."""
 
     lang: Lang = "en"
     """Language of the interview, the UI and the report."""
 
     data_dir: Path = Path(".data")
     """Where the retrieval index and the session database live."""
+
+    database_url: str | None = None
+    """The session database (SIM_DATABASE_URL): unset, a SQLite file in `data_dir`; or
+    `postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB` for one shared by many users and replicas."""
 
     llm_timeout: float = Field(default=60.0, gt=0)
     """Seconds to wait for one model request before giving up."""
@@ -82,6 +91,14 @@ class Settings(BaseSettings):
         "local": (0.0, 0.0),
     }
     """USD per million (input, output) tokens, for the cost estimate."""
+
+    @model_validator(mode="after")
+    def _real_model_when_configured(self) -> "Settings":
+        # A key or a server given without SIM_MODEL means the user wants that model, not the
+        # offline one (DESIGN.md: settings).
+        if "model" not in self.model_fields_set and (self.openai_api_key or self.openai_base_url):
+            self.model = f"openai:{self.openai_model.strip()}"
+        return self
 
     @field_validator("lang", mode="before")
     @classmethod

@@ -30,3 +30,36 @@ def test_a_bad_value_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ConfigError, match=r"^bad setting SIM_LLM_TIMEOUT: ") as raised:
         load_settings()
     assert "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "local"),
+        ({"OPENAI_API_KEY": "sk-test"}, "openai:gpt-4o-mini"),
+        ({"OPENAI_BASE_URL": "http://127.0.0.1:11434/v1"}, "openai:gpt-4o-mini"),
+        (
+            {"OPENAI_BASE_URL": "http://127.0.0.1:11434/v1", "SIM_OPENAI_MODEL": "llama3.1"},
+            "openai:llama3.1",
+        ),
+        ({"OPENAI_API_KEY": "sk-test", "SIM_MODEL": "local"}, "local"),
+        ({"SIM_MODEL": "openai:gpt-4.1"}, "openai:gpt-4.1"),
+    ],
+)
+def test_an_unset_model_follows_a_configured_key_or_server(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], expected: str
+) -> None:
+    """DESIGN.md: SIM_MODEL unset means the real model when a key or a base URL is set; an
+    explicit SIM_MODEL always wins."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert load_settings().model == expected
+
+
+def test_a_model_from_the_env_file_counts_as_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dotenv = tmp_path / "team.env"
+    dotenv.write_text("OPENAI_API_KEY=sk-test\nSIM_MODEL=local\n", encoding="utf-8")
+    monkeypatch.setenv(ENV_FILE_VARIABLE, str(dotenv))
+    assert load_settings().model == "local"
