@@ -38,6 +38,7 @@ from simulator.interview.session import (
     Difficulty,
     InterviewSession,
     Turn,
+    TurnTokens,
     now_utc,
 )
 from simulator.kb.cues import InterviewCues, compile_cues
@@ -49,7 +50,7 @@ from simulator.llm.calls import Streamed, ask_local, stream_structured
 from simulator.llm.prompting import block, render, untrusted_block
 from simulator.llm.tasks.classify import MessageAnalysis
 from simulator.llm.tasks.interviewer_turn import TurnDecision, TurnState
-from simulator.llm.tokens import count_tokens
+from simulator.llm.tokens import Usage, count_tokens
 
 TIME_WARNING_SHARE = 0.8
 """Say that time is running out once this share of the budget is spent."""
@@ -206,6 +207,7 @@ class Interviewer:
         allowed_facts = self._facts_asked(session, turn.text, reading)
         result: Streamed[TurnDecision] = Streamed()
         screened = Screened()
+        usage = Usage(model_name=session.model)
         live = stream_structured(
             self.model,
             TurnDecision,
@@ -216,6 +218,7 @@ class Interviewer:
                 and head.get("reply_kind") != "closing"
             ),
             method=self.settings.llm_structured_method,
+            usage=usage,
         )
         deny = self._deny_for(session, allowed_facts)
         # On a leak the screen stops showing text; the decision is still read to its end.
@@ -272,6 +275,11 @@ class Interviewer:
                 at=self.clock(),
                 fact_ids=facts,
                 notice=" ".join(notices) or None,
+                tokens=TurnTokens(
+                    input=usage.input_tokens,
+                    output=usage.output_tokens,
+                    approximate=usage.approximate,
+                ),
             ),
         )
 

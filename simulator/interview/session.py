@@ -47,6 +47,15 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
+class TurnTokens(BaseModel):
+    """What the model calls behind one interviewer turn used."""
+
+    input: int = 0
+    output: int = 0
+    approximate: bool = False
+    """Estimated by us rather than reported by the server or counted exactly."""
+
+
 class Turn(BaseModel):
     role: Role
     text: str
@@ -62,6 +71,9 @@ class Turn(BaseModel):
     """Hidden facts a clarifying question asked about, or a reply disclosed."""
     notice: str | None = None
     """Something the person should know about this turn (message cut, reply cut, reply replaced)."""
+    tokens: TurnTokens | None = None
+    """An interviewer turn's model usage (its decision call and any repair); None for turns no
+    model wrote (the opening, a closing, the candidate's)."""
 
     def contract(self) -> dict[str, str]:
         """The four keys the `interview --json` contract shows for a turn."""
@@ -108,6 +120,15 @@ class InterviewSession(BaseModel):
         separated by a thematic break (`---`) so one turn's heading does not file the next."""
         return "\n\n---\n\n".join(
             t.text for t in self.turns if t.role == "candidate" and t.kind in GRADED_KINDS
+        )
+
+    def tokens(self) -> TurnTokens:
+        """The interview's model usage so far: the sum over its turns."""
+        used = [t.tokens for t in self.turns if t.tokens is not None]
+        return TurnTokens(
+            input=sum(u.input for u in used),
+            output=sum(u.output for u in used),
+            approximate=any(u.approximate for u in used),
         )
 
     def last_turn(self) -> Turn | None:
