@@ -52,19 +52,36 @@ def _cases() -> list[dict]:
     return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
 
 
+def _expected(case: dict) -> list[str]:
+    """The fact topics a question asks about: none, one or several."""
+    topic = case["topic"]
+    return [] if topic is None else [topic] if isinstance(topic, str) else topic
+
+
+def _one_per_topic(lang: str) -> list[dict]:
+    """The first validation question of each topic in `lang` (and one no fact answers): every
+    kind of fact, quickly. How many of all the questions get the right fact is the clarify eval's
+    floor (evals/floors.yaml), which `.ci/run` checks; this test pins how a fact is given."""
+    first: dict[str, dict] = {}
+    for case in _cases():
+        topics = _expected(case)
+        if case["lang"] == lang and len(topics) <= 1:
+            first.setdefault(topics[0] if topics else "no fact", case)
+    return list(first.values())
+
+
 @pytest.mark.parametrize("lang", ["en", "ru"])
-def test_clarifying_questions_get_the_right_fact(interviewer, lang: str) -> None:
-    cases = [c for c in _cases() if c["lang"] == lang]
-    assert len(cases) >= 60
-    right = 0
+def test_clarifying_questions_get_the_right_fact_quoted_as_written(interviewer, lang: str) -> None:
+    cases = _one_per_topic(lang)
+    assert len(cases) == 9  # eight topics and a question no fact answers
+    wrong = []
     for case in cases:
         session = interviewer.start(case["scenario"], lang)
         reply = "".join(interviewer.reply(session, case["question"]))
         scenario = interviewer.kb.scenario(case["scenario"])
         disclosed = [f for f in scenario.facts if f.id in session.disclosed_facts]
-        expected = case["topic"] if isinstance(case["topic"], list) else [case["topic"]]
-        expected = {t for t in expected if t}
-        right += {f.topic for f in disclosed} == expected
+        if {f.topic for f in disclosed} != set(_expected(case)):
+            wrong.append(case["question"])
         for fact in disclosed:  # the fact is quoted as written, in the session's language
             assert fact.text(lang) in reply
-    assert right / len(cases) >= 0.95  # a validation set: the topic model never trains on it
+    assert len(wrong) <= 1, wrong  # 98% over all of them: one miss in nine is noise
