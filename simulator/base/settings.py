@@ -44,6 +44,14 @@ class Settings(BaseSettings):
     llm_retries: int = Field(default=2, ge=0, le=10)
     """How many times a transient model failure (429, 5xx, timeout) is retried."""
 
+    llm_temperature: float | None = Field(default=None, ge=0, le=2)
+    """Sampling temperature sent with every request (SIM_LLM_TEMPERATURE); unset, the server's
+    own default, since some models accept only theirs."""
+
+    llm_max_tokens: int = Field(default=4096, ge=256)
+    """Most tokens one reply may have (SIM_LLM_MAX_TOKENS): a graded report of six sections with
+    quotes is the longest reply, well under this; it stops a runaway reply from running on."""
+
     llm_structured_method: Literal["function_calling", "json_schema"] = "json_schema"
     """How an OpenAI-compatible server is asked for structured output: a strict `response_format`
     JSON schema (the default: OpenAI, vLLM and Ollama all honour it, while Ollama ignores a forced

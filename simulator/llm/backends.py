@@ -48,6 +48,16 @@ class OpenAICompatibleChat(ChatOpenAI):
             schema, method=method or self.structured_method, **kwargs
         )
 
+    def _get_request_payload(
+        self, input_: LanguageModelInput, *, stop: list[str] | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        payload: dict[str, Any] = super()._get_request_payload(input_, stop=stop, **kwargs)
+        # LangChain sends only `max_completion_tokens`; Ollama ignores it and honours the older
+        # `max_tokens`, which OpenAI's newer models refuse: a compatible server gets both.
+        if self.openai_api_base and "max_completion_tokens" in payload:
+            payload["max_tokens"] = payload["max_completion_tokens"]
+        return payload
+
 
 def get_chat_model(spec: str, settings: Settings) -> BaseChatModel:
     """The chat model a spec names: `local` or `openai:MODEL`."""
@@ -79,6 +89,8 @@ def _openai_model(name: str, settings: Settings) -> OpenAICompatibleChat:
         base_url=base_url,
         timeout=settings.llm_timeout,
         max_retries=settings.llm_retries,
+        temperature=settings.llm_temperature,
+        max_completion_tokens=settings.llm_max_tokens,
         # Chat Completions is what OpenAI-compatible servers implement; the Responses API is not.
         use_responses_api=False,
         # Usage in streamed replies is an OpenAI extension many compatible servers reject.

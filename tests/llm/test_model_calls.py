@@ -289,3 +289,16 @@ def test_scripted_model_goes_through_repair_and_fallback() -> None:
     assert answer.fallback and answer.value == Verdict(**LOCAL_VERDICT)
     assert model.prompts[0] == PROMPT
     assert model.prompts[1].startswith(PROMPT) and "score" in model.prompts[1]
+
+
+def test_temperature_and_reply_limit_are_sent_as_set(server: FakeOpenAIServer) -> None:
+    server.script(text("One."), text("Two."))
+    list(stream_text(remote(server), "hello"))
+    default = server.requests[0]
+    assert "temperature" not in default  # unset: the server's own default
+    # A compatible server gets the limit under both names: Ollama reads only `max_tokens`.
+    assert default["max_completion_tokens"] == default["max_tokens"] == 4096
+    list(stream_text(remote(server, llm_temperature=0.3, llm_max_tokens=900), "hello"))
+    chosen = server.requests[1]
+    assert chosen["temperature"] == 0.3
+    assert chosen["max_completion_tokens"] == chosen["max_tokens"] == 900
