@@ -3,6 +3,7 @@
 from html import escape
 
 from simulator.base.sections import SECTION_TITLES, Lang, SectionId
+from simulator.base.strings import text
 
 _BAR_COLOURS = ("#c0392b", "#e67e22", "#f1c40f", "#7cb342", "#2e7d32")
 
@@ -13,7 +14,7 @@ def score_chart_svg(scores: list[tuple[SectionId, int]], lang: Lang) -> str:
     height = row * len(scores) + 30
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + bar_w + 50}" '
-        f'height="{height}" role="img" aria-label="section scores">'
+        f'height="{height}" role="img" aria-label="{escape(text("report.chart", lang))}">'
     ]
     for tick in range(5):
         x = label_w + bar_w * tick / 4
