@@ -5,6 +5,7 @@ It never holds an API key: `model` is only the spec ("local", "openai:gpt-4o-min
 """
 
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -80,6 +81,16 @@ class Turn(BaseModel):
         return {"role": self.role, "text": self.text, "section": self.section, "kind": self.kind}
 
 
+def total_tokens(turns: Iterable[Turn]) -> TurnTokens:
+    """What the model calls behind `turns` used in all (zero when no model wrote any)."""
+    used = [t.tokens for t in turns if t.tokens is not None]
+    return TurnTokens(
+        input=sum(u.input for u in used),
+        output=sum(u.output for u in used),
+        approximate=any(u.approximate for u in used),
+    )
+
+
 class InterviewSession(BaseModel):
     id: str = Field(default_factory=lambda: uuid.uuid4().hex[:12])
     scenario_id: str
@@ -124,12 +135,7 @@ class InterviewSession(BaseModel):
 
     def tokens(self) -> TurnTokens:
         """The interview's model usage so far: the sum over its turns."""
-        used = [t.tokens for t in self.turns if t.tokens is not None]
-        return TurnTokens(
-            input=sum(u.input for u in used),
-            output=sum(u.output for u in used),
-            approximate=any(u.approximate for u in used),
-        )
+        return total_tokens(self.turns)
 
     def last_turn(self) -> Turn | None:
         return self.turns[-1] if self.turns else None

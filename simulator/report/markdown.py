@@ -61,6 +61,7 @@ def to_markdown_view(view: ReportView) -> str:
     out = [f"# {label['title']}", "", f"{label['language']}  "]
     if view.scenario:
         out.append(f"{label['scenario']}: {md_text(view.scenario)}  ")
+    out += [f"{md_text(line)}  " for line in (view.model, view.tokens) if line]
     out.append(f"**{label['overall']}: {view.overall} / 4**")
     if view.weighting:
         out[-1] += "  "
@@ -111,4 +112,5 @@ def _section(section: SectionView, label: dict[str, str]) -> list[str]:
 
 def _turn(turn: TurnView, label: dict[str, str]) -> str:
     mark = f" **\\[{label['question']}\\]**" if turn.mark == "question" else ""
-    return f"**{md_text(turn.who)}**{mark}: {md_lines(turn.text)}"
+    tokens = f" _({md_text(turn.tokens)})_" if turn.tokens else ""
+    return f"**{md_text(turn.who)}**{mark}: {md_lines(turn.text)}{tokens}"

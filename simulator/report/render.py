@@ -23,10 +23,11 @@ def to_markdown(
     transcript: Sequence[TranscriptTurn] | None = None,
     *,
     kb: KnowledgeBase | None = None,
+    model: str | None = None,
 ) -> str:
     """The report (and the interview's transcript, when given) as inert Markdown; `kb` is the
     knowledge it was graded against (default: the configured one)."""
-    return to_markdown_view(build_view(report, transcript, kb))
+    return to_markdown_view(build_view(report, transcript, kb, model))
 
 
 def to_html(
@@ -34,9 +35,10 @@ def to_html(
     transcript: Sequence[TranscriptTurn] | None = None,
     *,
     kb: KnowledgeBase | None = None,
+    model: str | None = None,
 ) -> str:
     """The report (and the transcript, when given) as one self-contained HTML page."""
-    return to_html_view(build_view(report, transcript, kb))
+    return to_html_view(build_view(report, transcript, kb, model))
 
 
 def render_report(
@@ -45,10 +47,11 @@ def render_report(
     transcript: Sequence[TranscriptTurn] | None = None,
     *,
     kb: KnowledgeBase | None = None,
+    model: str | None = None,
 ) -> str:
-    """The report in `fmt`: md, json or html."""
+    """The report in `fmt`: md, json or html; `model` is the one the interview ran on."""
     if fmt == "json":
         return to_json(report)
     if fmt == "html":
-        return to_html(report, transcript, kb=kb)
-    return to_markdown(report, transcript, kb=kb)
+        return to_html(report, transcript, kb=kb, model=model)
+    return to_markdown(report, transcript, kb=kb, model=model)

@@ -15,8 +15,9 @@ from simulator.base.sections import SECTION_IDS, SECTION_TITLES, Lang, SectionId
 from simulator.base.settings import load_settings
 from simulator.base.strings import text
 from simulator.grading.types import GradeReport, MissedPoint, MistakeNote, SectionReport
+from simulator.interview.session import Turn, TurnTokens, total_tokens
 from simulator.kb.knowledge import KnowledgeBase, load_knowledge
-from simulator.report.numbers import format_number, format_weight
+from simulator.report.numbers import format_count, format_number, format_weight
 
 CLARIFYING_KINDS = frozenset({"clarifying_question"})
 FACT_KINDS = frozenset({"fact", "assumption"})
@@ -32,6 +33,8 @@ _ID = re.compile(r"(?<![\w.])[a-z][a-z0-9]*(?:[._][a-z0-9]+)+(?!\w)")
 text (advice, a mistake in its own words) may echo the ids its prompt showed it."""
 
 TurnMark = Literal["question", "fact", ""]
+LOCAL_MODEL = "local"
+"""The offline model's spec: its token counts are estimates of nothing billed, so not shown."""
 
 
 class TranscriptTurn(Protocol):
@@ -77,6 +80,8 @@ class TurnView:
     text: str
     mark: TurnMark
     """`question` for the candidate's clarifying questions, `fact` for the facts answered."""
+    tokens: str = ""
+    """What the model call behind an interviewer turn used, when a real model wrote it."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,10 @@ class ReportView:
     sections: tuple[SectionView, ...]
     read_next: tuple[str, ...]
     transcript: tuple[TurnView, ...]
+    model: str | None = None
+    """Which model the interview ran on ("Model: openai:gpt-4o-mini"), when known."""
+    tokens: str | None = None
+    """What the interview's model calls used in all, on a real model."""
 
 
 class _Names:
@@ -144,13 +153,16 @@ def build_view(
     report: GradeReport,
     transcript: Sequence[TranscriptTurn] | None = None,
     kb: KnowledgeBase | None = None,
+    model: str | None = None,
 ) -> ReportView:
     """The report as a reader sees it; `kb` is the knowledge it was graded against (default: the
-    configured one)."""
+    configured one), `model` the model the interview ran on (its token use is shown unless it is
+    the local one, which costs nothing)."""
     kb = kb if kb is not None else load_knowledge(load_settings().knowledge_dir)
     lang = report.lang
     names = _Names(kb, lang)
     scenario = kb.scenario(report.scenario) if report.scenario else None
+    metered = model is not None and model != LOCAL_MODEL
     return ReportView(
         lang=lang,
         labels={key: text(f"report.{key}", lang) for key in LABELS},
@@ -161,7 +173,9 @@ def build_view(
         notices=tuple(names.readable(n) for n in report.notices),
         sections=tuple(_section(s, report, names) for s in report.sections),
         read_next=tuple(r.title for r in report.read_next),
-        transcript=tuple(_turn(t, lang) for t in transcript or ()),
+        transcript=tuple(_turn(t, lang, metered) for t in transcript or ()),
+        model=text("report.model", lang, model=model) if model else None,
+        tokens=_total_tokens(transcript or (), lang) if metered else None,
     )
 
 
@@ -195,13 +209,34 @@ def _weighting(report: GradeReport, kb: KnowledgeBase) -> str | None:
     return text("report.weighted", lang, weights=", ".join(heavier), mean=format_number(mean, lang))
 
 
-def _turn(turn: TranscriptTurn, lang: Lang) -> TurnView:
+def _tokens(used: TurnTokens, lang: Lang, key: str) -> str:
+    shown = text(
+        f"report.{key}",
+        lang,
+        sent=format_count(used.input, lang),
+        received=format_count(used.output, lang),
+    )
+    return f"{shown} ({text('report.estimated', lang)})" if used.approximate else shown
+
+
+def _total_tokens(transcript: Sequence[TranscriptTurn], lang: Lang) -> str | None:
+    turns = [t for t in transcript if isinstance(t, Turn)]
+    if not any(t.tokens for t in turns):
+        return None
+    return _tokens(total_tokens(turns), lang, "tokens")
+
+
+def _turn(turn: TranscriptTurn, lang: Lang, metered: bool = False) -> TurnView:
     candidate = turn.role == "candidate"
     mark: TurnMark = ""
     if candidate and turn.kind in CLARIFYING_KINDS:
         mark = "question"
     elif not candidate and turn.kind in FACT_KINDS:
         mark = "fact"
+    used = turn.tokens if metered and isinstance(turn, Turn) else None
     return TurnView(
-        text(f"report.{'candidate' if candidate else 'interviewer'}", lang), turn.text, mark
+        text(f"report.{'candidate' if candidate else 'interviewer'}", lang),
+        turn.text,
+        mark,
+        _tokens(used, lang, "turn_tokens") if used is not None else "",
     )

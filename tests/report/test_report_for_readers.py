@@ -15,6 +15,8 @@ from simulator.base.strings import text
 from simulator.cli.main import main
 from simulator.grading.grader import grade_answer
 from simulator.grading.types import GradeReport, MistakeNote, SectionReport
+from simulator.interview.session import Turn as SessionTurn
+from simulator.interview.session import TurnTokens
 from simulator.kb.knowledge import KnowledgeBase, load_knowledge
 from simulator.llm.backends import get_chat_model
 from simulator.report.render import render_report, to_html, to_markdown
@@ -425,3 +427,49 @@ class _Parsed(HTMLParser):
 
     def texts(self, tag: str) -> list[str]:
         return [value for name, value in self.done if name == tag]
+
+
+# ----- the model and what it used -----------------------------------------------------------------
+
+
+def _metered_turns() -> list[SessionTurn]:
+    return [
+        SessionTurn(role="interviewer", text="Hello.", section="requirements", kind="opening"),
+        SessionTurn(role="candidate", text="How many users?", section="requirements",
+                    kind="clarifying_question"),
+        SessionTurn(role="interviewer", text="Two million.", section="requirements", kind="fact",
+                    tokens=TurnTokens(input=12000, output=40)),
+        SessionTurn(role="candidate", text="Then a baseline.", section="model", kind="answer"),
+        SessionTurn(role="interviewer", text="Why that one?", section="model", kind="probe",
+                    tokens=TurnTokens(input=345, output=12, approximate=True)),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("lang", "total", "turn"),
+    [
+        ("en", "Tokens: 12,345 sent, 52 received (estimated)", "12,000 → 40 tokens"),
+        ("ru", "Токены: отправлено 12 345, получено 52 (оценка)", "12 000 → 40 токенов"),
+    ],
+)
+def test_a_real_model_s_tokens_are_shown_in_all_and_per_turn(
+    kb: KnowledgeBase, lang: Lang, total: str, turn: str
+) -> None:
+    report = _text_report(lang, [2] * 6)
+    turns = _metered_turns()
+    for fmt in ("md", "html"):
+        shown = render_report(report, fmt, turns, kb=kb, model="openai:gpt-4o-mini")
+        if fmt == "html":
+            shown = _visible_text(shown)
+        assert text("report.model", lang, model="openai:gpt-4o-mini") in shown
+        assert total in shown.replace("\\", "")
+        assert turn in shown
+        assert shown.count(text("report.turn_tokens", lang, sent="", received="")[-6:]) >= 2
+
+
+def test_the_local_model_is_named_but_its_estimates_are_not_shown(kb: KnowledgeBase) -> None:
+    report = _text_report("en", [2] * 6)
+    md = render_report(report, "md", _metered_turns(), kb=kb, model="local")
+    assert "Model: local" in md
+    assert "Tokens:" not in md and "→" not in md
+    assert "Model: local" not in render_report(report, "md", _metered_turns(), kb=kb)
