@@ -2,15 +2,18 @@
 
 import json
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from evals import datasets, scorers
+from evals.progress import Progress
+from evals.response_cache import CACHE_FILE, model_traffic
 from evals.solvers import (
     BehaviourSolver,
     CandidateSolver,
@@ -24,6 +27,7 @@ from evals.solvers import (
 from simulator.base.errors import KnowledgeError
 from simulator.base.settings import Settings
 from simulator.base.textnorm import Terms
+from simulator.interview.interviewer import Interviewer
 from simulator.kb.knowledge import load_knowledge, read_yaml
 from simulator.llm.backends import get_chat_model
 from simulator.retrieval.index import open_retriever
@@ -49,12 +53,24 @@ class Suite:
     """Metrics of one split; the held-out split's get the suffix `_heldout`."""
 
 
+EVAL_TIME = datetime(2025, 1, 1, tzinfo=UTC)
+"""The interviewers' clock in an eval: time never passes, so a slow model neither runs an
+interview out of time nor changes the minutes-left its prompts carry (a rerun's prompts are the
+same, and the response cache answers them)."""
+
+
+def _interviewer(settings: Settings, model: str) -> Interviewer:
+    interviewer = open_interviewer(settings, model)
+    interviewer.clock = lambda: EVAL_TIME
+    return interviewer
+
+
 def _retrieval(settings: Settings, model: str) -> Solver:
     return RetrievalSolver(open_retriever(settings, load_knowledge(settings.knowledge_dir)))
 
 
 def _clarify(settings: Settings, model: str) -> Solver:
-    return ClarifySolver(open_interviewer(settings, model))
+    return ClarifySolver(_interviewer(settings, model))
 
 
 def _grade_solver(settings: Settings, model: str) -> GradeSolver:
@@ -82,12 +98,12 @@ def _outside(settings: Settings, model: str) -> Solver:
 
 def _behaviours(settings: Settings, model: str) -> Solver:
     terms = read_yaml(datasets.DATA_DIR / "solution_terms.yaml")
-    return BehaviourSolver(open_interviewer(settings, model), Terms([*terms["en"], *terms["ru"]]))
+    return BehaviourSolver(_interviewer(settings, model), Terms([*terms["en"], *terms["ru"]]))
 
 
 def _leak(settings: Settings, model: str) -> Solver:
     terms = read_yaml(datasets.DATA_DIR / "solution_terms.yaml")
-    return LeakSolver(open_interviewer(settings, model), Terms([*terms["en"], *terms["ru"]]))
+    return LeakSolver(_interviewer(settings, model), Terms([*terms["en"], *terms["ru"]]))
 
 
 def _candidates(settings: Settings, model: str) -> Solver:
@@ -96,7 +112,7 @@ def _candidates(settings: Settings, model: str) -> Solver:
         for split in datasets.SPLITS
         for c in datasets.load("graded_answers", split).cases
     }
-    return CandidateSolver(open_interviewer(settings, model), answers)
+    return CandidateSolver(_interviewer(settings, model), answers)
 
 
 SUITES = {
@@ -169,14 +185,30 @@ def _git_commit() -> str | None:
     return out.stdout.strip() or None
 
 
-def _progress(label: str, done: int, total: int) -> None:
-    if sys.stderr.isatty() or done == total:
-        width = 30
-        filled = width * done // max(total, 1)
-        sys.stderr.write(f"\r{label:<28} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
-        if done == total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
+def solve_all(
+    solver: Solver,
+    scorer: Scorer,
+    cases: list[dict[str, Any]],
+    concurrency: int,
+    progress: Progress,
+) -> scorers.Scored:
+    """Every case solved and scored, up to `concurrency` at a time (threads: the work is waiting
+    for a model), in the order of `cases` whatever order they finish in. The first case that
+    fails stops the rest and raises."""
+
+    def one(case: dict[str, Any]) -> tuple[dict[str, Any], Any, scorers.Score]:
+        output = solver(case)
+        return case, output, scorer(case, output)
+
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="eval-case") as pool:
+        futures = [pool.submit(one, case) for case in cases]
+        for future in as_completed(futures):
+            if future.exception() is not None:
+                for waiting in futures:
+                    waiting.cancel()
+                future.result()  # raises the case's error
+            progress.advance()
+        return [future.result() for future in futures]
 
 
 def run(
@@ -185,17 +217,29 @@ def run(
     suites: list[str],
     out_dir: Path,
     splits: Sequence[str] = datasets.SPLITS,
+    *,
+    concurrency: int = 1,
+    cache: bool = True,
 ) -> dict[str, Any]:
-    """Run the suites on the splits (both by default), write `log.json` under `out_dir`, return
-    the summary."""
+    """Run the suites on the splits (both by default), `concurrency` cases at a time, write
+    `log.json` under `out_dir`, return the summary. With `cache`, a real model's replies are
+    kept in SIM_DATA_DIR and an unchanged request is answered from there."""
     started = time.perf_counter()
     metrics: dict[str, float] = {}
+    usage: dict[str, dict[str, Any]] = {}
     log: dict[str, Any] = {
-        "spec": {"model": model, "suites": suites, "splits": list(splits), "commit": _git_commit()}
-    }
+        "spec": {
+            "model": model, "suites": suites, "splits": list(splits), "commit": _git_commit(),
+            "concurrency": concurrency, "cache": cache,
+        }
+    }  # fmt: skip
     results: list[dict[str, Any]] = []
     datasets_spec: dict[str, str] = {}
-    with tempfile.TemporaryDirectory(prefix="evals-") as scratch:
+    cache_file = settings.data_dir / CACHE_FILE if cache else None
+    with (
+        tempfile.TemporaryDirectory(prefix="evals-") as scratch,
+        model_traffic(cache_file) as ledger,
+    ):
         # Interviews of an eval run never land in the user's session history.
         run_settings = settings.model_copy(update={"data_dir": Path(scratch)})
         for name in suites:
@@ -204,23 +248,22 @@ def run(
             for split in splits:
                 data = datasets.load(suite.dataset, split)
                 datasets_spec[f"{data.name}:{split}"] = data.sha256
-                scored: list[tuple[dict[str, Any], Any, scorers.Score]] = []
-                for i, case in enumerate(data.cases, 1):
-                    output = solver(case)
-                    score = suite.scorer(case, output)
-                    scored.append((case, output, score))
-                    results.append(
-                        {"suite": name, "split": split, "case": case, "value": score.value,
-                         "explanation": score.explanation}
-                    )  # fmt: skip
-                    _progress(f"{name} ({split})", i, len(data.cases))
+                progress = Progress(f"{name} ({split})", len(data.cases))
+                scored = solve_all(solver, suite.scorer, data.cases, concurrency, progress)
+                results += [
+                    {"suite": name, "split": split, "case": case, "value": score.value,
+                     "explanation": score.explanation}
+                    for case, _, score in scored
+                ]  # fmt: skip
                 suffix = "" if split == "tune" else "_heldout"
                 for key, value in suite.aggregate(scored).items():
                     metrics[key + suffix] = value
+            usage[name] = ledger.take().summary(model, settings.prices_per_million)
     summary = {
         "cases": len(results),
         "seconds": round(time.perf_counter() - started, 2),
         "metrics": metrics,
+        "usage": usage,
         "missed_floors": missed_floors(metrics, load_limits()),
     }
     log["spec"]["datasets"] = datasets_spec

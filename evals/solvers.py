@@ -1,5 +1,6 @@
 """Solvers: what an eval runs. Each takes a case and returns what the scorer needs."""
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import partial
@@ -177,6 +178,8 @@ class OutsideSolver:
     """The knowledge base's own passages per language, pasted as if they were an answer."""
     padding_words: int = 3000
     _pasted_reports: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _pasted_lock: threading.Lock = field(default_factory=threading.Lock)
+    """Cases run concurrently: the first to need a language's pasted report grades it once."""
 
     def __call__(self, case: dict[str, Any]) -> dict[str, Any]:
         lang = "ru" if case["lang"] == "ru" else "en"
@@ -197,8 +200,9 @@ class OutsideSolver:
         )
         scenarios = [s.id for s in self.grader.kb.scenarios]
         out["mismatch"] = grade(original, metamorphic.other_scenario(case, scenarios))
-        if lang not in self._pasted_reports:
-            self._pasted_reports[lang] = grade(self.pasted[lang], None)
+        with self._pasted_lock:
+            if lang not in self._pasted_reports:
+                self._pasted_reports[lang] = grade(self.pasted[lang], None)
         out["pasted"] = self._pasted_reports[lang]
         return out
 

@@ -12,9 +12,11 @@ from collections.abc import Iterable
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+import httpx2
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.runnables import Runnable
 from langchain_openai import ChatOpenAI
+from openai import DefaultHttpxClient
 from pydantic import SecretStr
 
 from simulator.base.errors import ConfigError
@@ -24,6 +26,11 @@ from simulator.llm.local.model import LocalModel
 ALLOW_REMOTE_MODEL_REQUESTS: bool = True
 """The switch that forbids real model calls: tests set it False, and then only an
 OpenAI-compatible server on a loopback address (a fake one the test started) may be used."""
+
+HTTP_TRANSPORT: httpx2.BaseTransport | None = None
+"""When set, every OpenAI-compatible model built here sends its requests through this transport
+(the eval runner sets one that replays cached replies and counts tokens); None: the SDK's own.
+The SDK's retries with backoff (SIM_LLM_RETRIES) sit above it and still apply."""
 
 PLACEHOLDER_API_KEY = "not-needed"
 """Sent to a local server (Ollama and friends ignore the key, but the SDK requires one)."""
@@ -96,6 +103,7 @@ def _openai_model(name: str, settings: Settings) -> OpenAICompatibleChat:
         # Usage in streamed replies is an OpenAI extension many compatible servers reject.
         stream_usage=base_url is None,
         structured_method=settings.llm_structured_method,
+        http_client=DefaultHttpxClient(transport=HTTP_TRANSPORT) if HTTP_TRANSPORT else None,
     )
 
 

@@ -11,10 +11,15 @@ strings and escapes anywhere, so a client must join them before parsing.
 
     with FakeOpenAIServer(text("hello")) as server:
         model = get_chat_model("openai:fake", load_settings(openai_base_url=server.base_url))
+
+`delay` makes every request wait that long before its reply (a model's latency), `repeat` is the
+reply once the script is used up (many cases, one answer), and `max_in_flight` is the most
+requests the server was answering at one time.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from dataclasses import dataclass, field
@@ -96,11 +101,15 @@ def stream_cut(
 class FakeOpenAIServer:
     """An OpenAI-compatible chat-completions server that replies from a script."""
 
-    def __init__(self, *steps: Step) -> None:
+    def __init__(self, *steps: Step, delay: float = 0.0, repeat: Step | None = None) -> None:
         self._steps = list(steps)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self.requests: list[dict[str, Any]] = []
+        self.delay = delay
+        self.repeat = repeat
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
@@ -130,7 +139,12 @@ class FakeOpenAIServer:
     def _next(self, body: dict[str, Any]) -> Step | None:
         with self._lock:
             self.requests.append(body)
-            return self._steps.pop(0) if self._steps else None
+            return self._steps.pop(0) if self._steps else self.repeat
+
+    def _count_in(self, change: int) -> None:
+        with self._lock:
+            self.in_flight += change
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
 
     def _wait(self, seconds: float) -> None:
         self._stopping.wait(seconds)
@@ -139,9 +153,17 @@ class FakeOpenAIServer:
 def _make_handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body are separate writes: with Nagle's algorithm the body waits for the
+        # client's delayed ACK (about 40 ms a request), which would swamp a scripted delay.
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: object) -> None:
             """Quiet: tests read the recorded requests instead."""
+
+        def handle(self) -> None:
+            # The client may drop a kept-alive connection: then there is nothing left to serve.
+            with contextlib.suppress(ConnectionResetError):
+                super().handle()
 
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
@@ -153,10 +175,14 @@ def _make_handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             if step is None:
                 self._send_json(500, _error("fake server: no scripted reply left"), retry=False)
                 return
+            server._count_in(1)
             try:
+                server._wait(server.delay)
                 self._serve(step, body)
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True  # the client gave up (timeout): nothing to do
+            finally:
+                server._count_in(-1)
 
         def _serve(self, step: Step, body: dict[str, Any]) -> None:
             if step.kind == "status":
