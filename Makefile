@@ -14,9 +14,12 @@ $(STAMP): requirements.lock pyproject.toml
 
 setup: $(STAMP)
 
+# The app itself checks (or builds) the index and loads the topic model on its first page view,
+# showing each step; a taken port is an error, not a silent move to the next one.
+PORT ?= 8501
 run: setup
-	$(PY) -m simulator index build
-	$(PY) -m streamlit run app.py --server.headless true --browser.gatherUsageStats false
+	$(PY) -m streamlit run app.py --server.port $(PORT) \
+	  || { echo "the app stopped: if port $(PORT) is taken, run: make run PORT=8502" >&2; exit 1; }
 
 test: setup
 	$(PY) -m ruff check .

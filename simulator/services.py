@@ -17,6 +17,7 @@ from simulator.base.textnorm import detect_lang
 from simulator.grading.grader import grade_answer
 from simulator.grading.types import GradeReport
 from simulator.interview.interviewer import Interviewer
+from simulator.interview.session import InterviewSession
 from simulator.interview.store import SessionStore, open_store
 from simulator.kb.knowledge import KnowledgeBase, load_knowledge
 from simulator.llm.backends import get_chat_model
@@ -77,6 +78,28 @@ def prepare_index(
         trained_model(force=force)
         trained = time.perf_counter() - started
     return IndexState(stats.chunks, stats.rebuilt, stats.seconds, stats.where, trained)
+
+
+def grade_so_far(settings: Settings, session: InterviewSession, kb: KnowledgeBase) -> GradeReport:
+    """The local grader's reading of an interview's candidate turns so far: the words the final
+    report grades (hint requests and small talk left out) and the facts they asked about, on the
+    offline model, so it is free and quick enough for every turn. The progress panel ticks what
+    it credits, so its ticks agree with a locally graded report."""
+    return grade_answer(
+        session.candidate_text(),
+        kb=kb,
+        model=LocalModel(),
+        lang=session.lang,
+        settings=settings,
+        scenario=kb.scenario(session.scenario_id),
+        disclosed_facts=session.disclosed_facts,
+    )
+
+
+def load_topic_model() -> None:
+    """Read the local interviewer's topic model into this process (training it first when the
+    cache lacks it), so the app's first local reply does not wait for it."""
+    trained_model()
 
 
 def grade_design(

@@ -1,8 +1,8 @@
 """Cleaning of what the candidate types, before anything else sees it.
 
 Control characters go (newlines and tabs stay; right-to-left scripts, their marks and emoji stay),
-and a message longer than the limit is cut rather than refused. Nothing here raises on odd input:
-the interview must never end with a traceback because of what someone typed.
+and a message longer than the limit is cut (at a word boundary) rather than refused. Nothing here
+raises on odd input: the interview must never end with a traceback because of what someone typed.
 """
 
 import re
@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 MESSAGE_LIMIT = 4000
 """Longest candidate message kept, in characters; the rest is cut with a notice."""
+WORD_CUT_WINDOW = 200
+"""A cut moves back to the last space within this many characters, so no word is split."""
 
 _KEEP_CONTROLS = {"\n", "\t"}
 # Terminal escape sequences (colours, cursor moves) pasted from a shell: drop them whole, so no
@@ -48,4 +50,8 @@ def clean_message(raw: object, limit: int = MESSAGE_LIMIT) -> CleanMessage:
     text = "".join(c for c in _ANSI_ESCAPE.sub("", text) if not _dropped(c)).strip()
     if len(text) <= limit:
         return CleanMessage(text=text, truncated=False)
-    return CleanMessage(text=text[:limit].rstrip(), truncated=True)
+    cut = text[: limit + 1]  # one more: a space right after the limit ends a whole word
+    boundary = max(cut.rfind(" "), cut.rfind("\n"), cut.rfind("\t"))
+    # Cut at the last word boundary, unless that would lose most of a word-less text.
+    end = boundary if boundary > limit - WORD_CUT_WINDOW else limit
+    return CleanMessage(text=text[:end].rstrip(), truncated=True)
