@@ -23,6 +23,7 @@ from typing import Protocol
 
 from langchain_core.language_models import BaseChatModel
 
+from simulator.base.numbers import format_number
 from simulator.base.sanitize import MESSAGE_LIMIT, clean_message
 from simulator.base.sections import SECTION_IDS, SECTION_TITLES, Lang, SectionId
 from simulator.base.settings import Settings
@@ -348,7 +349,11 @@ class Interviewer:
         report = self._grade(session)
         because = self.phrases(reason, session.lang) if reason else ""
         words = [because] if because and because not in said else []
-        words.append(self.phrases("closing", session.lang, overall=report.overall))
+        words.append(
+            self.phrases(
+                "closing", session.lang, overall=format_number(report.overall, session.lang)
+            )
+        )
         closing = " ".join(words)
         yield (" " if said else "") + closing
         at = self.clock()

@@ -11,13 +11,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from simulator.base.numbers import format_count, format_number, format_weight
 from simulator.base.sections import SECTION_IDS, SECTION_TITLES, Lang, SectionId
 from simulator.base.settings import load_settings
 from simulator.base.strings import text
 from simulator.grading.types import GradeReport, MissedPoint, MistakeNote, SectionReport
 from simulator.interview.session import Turn, TurnTokens, total_tokens
 from simulator.kb.knowledge import KnowledgeBase, load_knowledge
-from simulator.report.numbers import format_count, format_number, format_weight
 
 CLARIFYING_KINDS = frozenset({"clarifying_question"})
 FACT_KINDS = frozenset({"fact", "assumption"})

@@ -2,10 +2,10 @@
 
 import streamlit as st
 
+from simulator.base.numbers import format_number
 from simulator.base.sections import Lang
 from simulator.interview.session import Turn
 from simulator.llm.tokens import estimate_cost
-from simulator.report.numbers import format_number
 from simulator.ui.plain import inert
 from simulator.ui.text import t
 

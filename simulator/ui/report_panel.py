@@ -26,8 +26,10 @@ def show_report(
     graded_by: str,
     ui_lang: Lang,
     turns: Sequence[TranscriptTurn] | None = None,
+    ran_on: str | None = None,
 ) -> None:
-    """The report in its own language; `graded_by` names the model that graded it."""
+    """The report in its own language; `graded_by` names the model that graded it, `ran_on` the
+    model spec the interview ran on (the downloads name it, with its tokens on a real model)."""
     view = build_view(report, turns, kb)
     label = view.labels
     st.subheader(t("report", ui_lang))
@@ -74,7 +76,8 @@ def show_report(
     for column, (name, ext, mime) in zip(columns, DOWNLOADS, strict=True):
         column.download_button(
             t("download", ui_lang, fmt=name),
-            partial(export, report, ext, turns, kb=kb),  # made when clicked, not on every run
+            # Made when clicked, not on every run.
+            partial(export, report, ext, turns, kb=kb, model=ran_on),
             file_name=f"feedback.{ext}",
             mime=mime,
             on_click="ignore",

@@ -18,9 +18,9 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from simulator.base.errors import SimulatorError
+from simulator.base.numbers import format_number
 from simulator.base.sections import Lang
 from simulator.base.settings import Settings
-from simulator.report.numbers import format_number
 from simulator.ui.resources import knowledge
 from simulator.ui.text import t
 

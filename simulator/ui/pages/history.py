@@ -8,10 +8,10 @@ from collections.abc import Sequence
 import pandas as pd
 import streamlit as st
 
+from simulator.base.numbers import format_number
 from simulator.base.sections import SECTION_IDS, SECTION_TITLES, Lang
 from simulator.interview.store import SessionSummary
 from simulator.kb.knowledge import KnowledgeBase
-from simulator.report.numbers import format_number
 from simulator.ui.confirm import two_step
 from simulator.ui.nav import open_interview
 from simulator.ui.plain import inert

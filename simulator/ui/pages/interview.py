@@ -71,6 +71,7 @@ def render() -> None:
             graded_by=model_label(choice, lang),
             ui_lang=lang,
             turns=session.turns,
+            ran_on=session.model,
         )
         after_report(ui, session, choice)
         return
