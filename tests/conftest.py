@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# The session-database engines (SQLite, a throwaway PostgreSQL) as fixtures for every folder.
+from tests.support.postgres import database_url, postgres_server, session_db  # noqa: F401
+
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}

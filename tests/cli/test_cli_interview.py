@@ -14,9 +14,10 @@ from simulator.base.sections import SECTION_IDS
 from simulator.base.settings import load_settings
 from simulator.cli.main import main
 from simulator.interview.session import InterviewSession, Turn
-from simulator.interview.store import DB_NAME, MIGRATIONS, open_store
+from simulator.interview.store import DB_NAME, open_store
 from simulator.kb.knowledge import KnowledgeBase, load_knowledge
 from simulator.kb.phrases import load_denylist
+from simulator.storage.migrate import head
 from tests.support.paths import ROOT, TEST_DATA
 
 SCRIPTS = TEST_DATA / "scripts"
@@ -300,10 +301,10 @@ def test_list_skips_a_row_with_a_bad_date_in_one_line(tmp_path: Path) -> None:
 def test_a_database_from_a_newer_version_is_refused_in_one_line(tmp_path: Path) -> None:
     db = saved_sessions(tmp_path, ["one"])
     with sqlite3.connect(db) as conn:
-        conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 3}")
+        conn.execute(f"PRAGMA user_version = {head() + 3}")
     proc = run_module(tmp_path, "interview", "--list")
     assert proc.returncode == 2
     assert proc.stdout == "" and "Traceback" not in proc.stderr
     assert proc.stderr.count("\n") == 1
-    assert f"newer version (schema {len(MIGRATIONS) + 3})" in proc.stderr
+    assert f"newer version (schema {head() + 3})" in proc.stderr
     assert "SIM_DATA_DIR" in proc.stderr

@@ -1,4 +1,5 @@
-"""Crash and resume: `kill -9` a process in the middle of an interview, then carry on from SQLite.
+"""Crash and resume: `kill -9` a process in the middle of an interview, then carry on from the
+database, on each engine (SQLite in SIM_DATA_DIR, PostgreSQL through SIM_DATABASE_URL).
 
 Every turn completed before the kill is in the database, intact and in order; the interview can
 be resumed (the unanswered message is answered first) and finished.
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from simulator.base.settings import PROJECT_ROOT, load_settings
-from simulator.interview.store import DB_NAME, SessionStore, open_store
+from simulator.interview.store import DB_NAME, open_store
 from simulator.services import open_interviewer
 from tests.support.paths import ROOT
 from tests.support.reliability import MESSAGES
@@ -28,8 +29,10 @@ WAIT_S = 60.0
 
 
 @pytest.fixture
-def driver_env(tmp_path: Path) -> dict[str, str]:
+def driver_env(tmp_path: Path, database_url: str | None) -> dict[str, str]:
     env = dict(os.environ, SIM_DATA_DIR=str(tmp_path), PYTHONPATH=str(PROJECT_ROOT))
+    if database_url:
+        env["SIM_DATABASE_URL"] = database_url
     env.pop("OPENAI_API_KEY", None)
     return env
 
@@ -78,7 +81,10 @@ def procs() -> Iterator[list[subprocess.Popen[str]]]:
 
 
 def test_a_kill_mid_turn_loses_nothing_completed_and_the_interview_resumes(
-    driver_env: dict[str, str], tmp_path: Path, procs: list[subprocess.Popen[str]]
+    driver_env: dict[str, str],
+    tmp_path: Path,
+    database_url: str | None,
+    procs: list[subprocess.Popen[str]],
 ) -> None:
     proc = start_driver("stall-after-accept:2", driver_env)
     procs.append(proc)
@@ -86,7 +92,7 @@ def test_a_kill_mid_turn_loses_nothing_completed_and_the_interview_resumes(
     read_until(proc, "stalled")  # messages 0 and 1 answered, message 2 saved, its reply pending
     kill_hard(proc)
 
-    settings = load_settings(data_dir=tmp_path, model="local")
+    settings = load_settings(data_dir=tmp_path, model="local", database_url=database_url)
     store = open_store(settings)
     saved = store.load(session_id)
     assert [t.text for t in saved.turns if t.role == "candidate"] == list(MESSAGES)
@@ -113,7 +119,10 @@ def test_a_kill_mid_turn_loses_nothing_completed_and_the_interview_resumes(
 
 
 def test_a_kill_at_an_arbitrary_moment_leaves_a_consistent_database(
-    driver_env: dict[str, str], tmp_path: Path, procs: list[subprocess.Popen[str]]
+    driver_env: dict[str, str],
+    tmp_path: Path,
+    database_url: str | None,
+    procs: list[subprocess.Popen[str]],
 ) -> None:
     proc = start_driver("loop", driver_env)
     procs.append(proc)
@@ -121,10 +130,10 @@ def test_a_kill_at_an_arbitrary_moment_leaves_a_consistent_database(
     time.sleep(0.013)  # somewhere inside a later turn, possibly inside a write
     kill_hard(proc)
 
-    db = tmp_path / DB_NAME
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    store = SessionStore(db)
+    if database_url is None:
+        with sqlite3.connect(tmp_path / DB_NAME) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    store = open_store(load_settings(data_dir=tmp_path, database_url=database_url))
     summaries = store.list()
     assert summaries
     for summary in summaries:

@@ -13,6 +13,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("retrieval",),
     ("llm",),
     ("grading",),
+    ("storage",),  # the session database, engines and migrations; interview/store.py uses it
     ("interview",),
     ("report",),
     ("contracts",),
