@@ -27,10 +27,8 @@ from simulator.llm.tasks.interviewer_turn import (
     Signals,
     TurnState,
     WatchItem,
+    weighted_section,
 )
-
-POINT_WEIGHT = 2
-"""A rubric point the message covers counts as much as two of a section's cue words."""
 
 
 @dataclass(frozen=True)
@@ -129,12 +127,7 @@ def main_section(
     """The section a message's content is most about (points weigh more than single words);
     `current` when it says nothing in particular, or ties with it."""
     by_point = {cp.id: s for s in SECTION_IDS for cp in kb.rubric.sections[s].checkpoints}
-    weight = {s: len(seen.sections.get(s, [])) for s in SECTION_IDS}
-    for point in points:
-        if point in by_point:
-            weight[by_point[point]] += POINT_WEIGHT
-    best = max(SECTION_IDS, key=lambda s: (weight[s], s == current))
-    return best if weight[best] > weight[current] else current
+    return weighted_section(seen.sections, [by_point[p] for p in points if p in by_point], current)
 
 
 def _json(value: object) -> str:

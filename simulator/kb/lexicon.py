@@ -132,6 +132,9 @@ class ClassifierLexicon(Strict):
     """A sentence that opens with one of these asks something."""
     wh_words: WordList
     """A question word opening the part after a lead-in ("quick one: how ...") makes a question."""
+    lead_words: WordList
+    """Words that may open a clause before what it is about: a section's name ("as for the
+    model", "что касается данных") or a request to go somewhere ("actually, maybe we go back")."""
     go_back: TermList
     """The candidate asks to return to an earlier section (the one named, else the previous one)."""
     go_to: TermList

@@ -20,6 +20,7 @@ from langchain_core.messages import BaseMessage, HumanMessage
 from langchain_core.outputs import ChatGenerationChunk
 
 from simulator.base.errors import ModelError
+from simulator.base.numbers import format_number
 from simulator.base.sanitize import MESSAGE_LIMIT, clean_message
 from simulator.base.sections import SECTION_IDS, Lang, SectionId
 from simulator.base.settings import Settings, load_settings
@@ -599,7 +600,7 @@ def test_finish_on_request_grades_the_transcript(
     assert session.status == "finished" and report is not None
     assert [s.id for s in report.sections] == list(SECTION_IDS)
     assert report.lang == lang
-    assert iv.phrases("closing", lang, overall=report.overall) in reply
+    assert iv.phrases("closing", lang, overall=format_number(report.overall, lang)) in reply
     assert session.turns[-2].kind == "finish" and session.turns[-1].kind == "closing"
     assert session.finished_at is not None
     assert say(iv, session, "one more thing") == iv.phrases("finished", lang)

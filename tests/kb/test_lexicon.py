@@ -109,8 +109,9 @@ CLASSIFIER_CASES = [
     (_not_a_list, "field hint.ru"),
     (_missing_language, "field move_on.ru"),
     (_missing_list, "field time_check"),
-    (_not_a_string, "field finish.en.15"),
-    (_blank_term, "field finish.en.15"),
+    # the appended term's index: one past the real list
+    (_not_a_string, f"field finish.en.{len(lexicon().classifier.finish.en)}"),
+    (_blank_term, f"field finish.en.{len(lexicon().classifier.finish.en)}"),
     (_repeated_term, "field finish"),
     (_phrase_in_a_word_list, "field interrogatives.en.25"),
 ]

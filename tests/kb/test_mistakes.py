@@ -3,6 +3,7 @@ sentence is detected (hit) or left alone (miss) by its entry's cues, and malform
 refused with a one-line KnowledgeError naming the file and the entry."""
 
 import copy
+import re
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -102,6 +103,24 @@ def test_scenario_specific_entries_apply_only_to_their_scenarios() -> None:
     assert specific
     for m, scenarios in specific:
         assert m.applies_to(scenarios[0]) and not m.applies_to(None)
+
+
+STRONG_SCRIPTS = sorted((ROOT / "tests" / "data" / "scripts").glob("strong_*.txt"))
+_SENTENCE = re.compile(r"(?<=[.!?;:])\s+|\n+")
+
+
+@pytest.mark.parametrize("path", STRONG_SCRIPTS, ids=lambda p: p.stem)
+def test_a_strong_scripted_answer_makes_no_catalogue_mistake(path: Path) -> None:
+    """Sentence by sentence, as the grader reads: "for mobile devices shrink the model with
+    quantisation" lists an option, it does not put the model on the phone."""
+    scenario, lang = path.stem.removeprefix("strong_").rsplit("_", 1)
+    flagged = {
+        (m.id, sentence)
+        for sentence in _SENTENCE.split(path.read_text(encoding="utf-8"))
+        for m in _catalogue()
+        if sentence.strip() and m.applies_to(scenario) and m.made_in(sentence)
+    }
+    assert lang in LANGS and not flagged, flagged
 
 
 # --- malformed catalogues -----------------------------------------------------------------------

@@ -170,6 +170,8 @@ def lead_in(reply: str) -> str:
     [
         ("en", "How much data do we have, and what's the latency budget?"),
         ("ru", "Сколько у нас данных и какое требование по задержке?"),
+        ("en", "how much data do we have + what's the latency budget?"),
+        ("ru", "сколько данных & какая допустимая задержка?"),
     ],
 )
 def test_a_compound_question_gets_every_fact_it_asks_for(lang: Lang, message: str) -> None:
@@ -249,12 +251,26 @@ def test_going_back_confirms_and_asks_what_to_add_to_a_section_with_content() ->
 
 
 @pytest.mark.parametrize(("lang", "message"), [("en", "skip this"), ("ru", "Пропустим")])
-def test_skip_goes_to_the_next_section_without_content(lang: Lang, message: str) -> None:
+def test_skip_passes_over_a_section_the_interview_has_been_to(lang: Lang, message: str) -> None:
     decision = decide(
-        message, lang, section="requirements", sections_with_content=["requirements", "metrics"]
+        message,
+        lang,
+        section="requirements",
+        sections_with_content=["requirements", "metrics"],
+        points_asked=["metrics.offline"],
     )
     assert (decision.message_kind, decision.section) == ("navigation", "architecture")
     assert decision.reply.endswith(text("interviewer.section_question.architecture", lang))
+
+
+@pytest.mark.parametrize(
+    ("lang", "message"), [("en", "ok, next"), ("en", "moving on"), ("ru", "погнали дальше")]
+)
+def test_next_is_the_following_section_when_it_was_only_mentioned(lang: Lang, message: str) -> None:
+    decision = decide(
+        message, lang, section="architecture", sections_with_content=["architecture", "data"]
+    )
+    assert (decision.message_kind, decision.section) == ("navigation", "data")
 
 
 @pytest.mark.parametrize(
@@ -266,6 +282,99 @@ def test_disagreement_is_met_with_a_request_for_reasoning(lang: Lang, message: s
     assert (decision.message_kind, decision.reply_kind) == ("challenge", "acknowledge")
     assert decision.reply == text("interviewer.challenge_reply", lang)
     assert decision.section == "metrics"
+
+
+@pytest.mark.parametrize(
+    ("lang", "message", "section", "target"),
+    [
+        ("en", "sorry, go back one?", "model", "data"),
+        ("en", "back one please", "model", "data"),
+        ("en", "hmm can we step back a bit", "serving", "model"),
+        ("en", "lets talk about serving now", "data", "serving"),
+        ("en", "I'd rather start with the data this time, if that's ok", "requirements", "data"),
+        (
+            "en",
+            "Can I do the architecture first and come back to data later?",
+            "data",
+            "architecture",
+        ),
+        ("en", "could we return to requirements? forgot to ask something", "model", "requirements"),
+        ("en", "wait, can we revisit requirements?", "serving", "requirements"),
+        ("ru", "давай на шаг назад", "serving", "model"),
+        ("ru", "можно ещё раз к данным?", "model", "data"),
+        ("ru", "пропустим это, давай к сервингу", "data", "serving"),
+        ("ru", "Предлагаю сразу перейти к данным", "requirements", "data"),
+    ],
+)
+def test_navigation_is_read_in_the_ways_people_ask(
+    lang: Lang, message: str, section: SectionId, target: SectionId
+) -> None:
+    decision = decide(message, lang, section=section)
+    assert (decision.message_kind, decision.section) == ("navigation", target)
+    assert decision.fact_ids == []
+
+
+@pytest.mark.parametrize(
+    ("lang", "message", "section"),
+    [
+        (
+            "en",
+            "Architecture-wise: events go to Kafka, features to a store, the model behind an API.",
+            "architecture",
+        ),
+        ("en", "For the model I'd start with logistic regression on the card features.", "model"),
+        ("ru", "Для модели начну с логрега на хешированных признаках и кроссах.", "model"),
+        ("ru", "В сервинге модель живёт рядом с сервисом авторизации.", "serving"),
+        (
+            "ru",
+            "Схема: сервис авторизации зовёт скорер, скорер читает признаки из хранилища.",
+            "architecture",
+        ),
+    ],
+)
+def test_an_answer_is_about_the_section_it_opens_with(
+    lang: Lang, message: str, section: SectionId
+) -> None:
+    """Its heading or first words name the section; a navigation cue inside the sentence ("events
+    go to Kafka", "начну с логрега на ... признаках") asks to go nowhere."""
+    decision = decide(
+        message, lang, section="requirements", disclosed_facts=[f"{SCENARIO}.latency"]
+    )
+    assert decision.message_kind == "answer"
+    assert decision.section == section
+
+
+def test_a_section_named_after_a_verb_is_no_heading() -> None:
+    message = "I would train a model on the payments and deploy it behind the gateway."
+    decision = decide(message, section="requirements", disclosed_facts=[f"{SCENARIO}.latency"])
+    assert decision.section != "model"
+
+
+def test_an_answer_to_a_probe_stays_in_the_probed_section() -> None:
+    probe = question_of("architecture.offline_online", "en")
+    history = [
+        ("candidate", "Architecture: the scorer sits in the authorisation path."),
+        ("interviewer", probe),
+    ]
+    message = "The index is rebuilt from the logs every hour."  # brushes serving's retraining
+    decision = decide(
+        message, section="architecture", history=history, disclosed_facts=[f"{SCENARIO}.latency"]
+    )
+    assert decision.section == "architecture"
+    unasked = decide(message, section="architecture", disclosed_facts=[f"{SCENARIO}.latency"])
+    assert unasked.section == "serving"  # the same words, not answering a probe, move on
+    led = decide("Serving: " + message, section="architecture", history=history)
+    assert led.section == "serving"
+
+
+def test_a_request_to_go_somewhere_with_nothing_left_to_ask_there_still_goes_there() -> None:
+    asked = [p.id for p in open_points("ru") if p.section == "data"][:2]
+    message = "слушай, давай вернёмся к данным, я хочу ещё пару слов про метки сказать"
+    decision = decide(
+        message, "ru", section="model", points_asked=asked, sections_with_content=["data", "model"]
+    )
+    assert decision.section == "data"
+    assert SECTION_TITLES["data"]["ru"] in decision.reply
 
 
 def test_an_answer_that_names_a_section_in_passing_is_not_navigation() -> None:
@@ -297,6 +406,50 @@ def test_a_catalogue_mistake_is_challenged_citing_the_candidate(lang: Lang, mess
     quote = quoted(decision.reply)
     assert quote in message and "accuracy" in quote
     assert decision.points_asked == []
+
+
+DESIGN_FIRST = {
+    "en": (
+        "Ok: a rules baseline, then LightGBM on amount, merchant and velocity features, "
+        "scored in the authorisation path, monitored for drift."
+    ),
+    "ru": (
+        "Ок, делаю так: бейзлайн на правилах, потом LightGBM на признаках суммы, мерчанта и "
+        "частоты, скоринг в пути авторизации, мониторинг дрейфа."
+    ),
+}
+SKIPS = "requirements.skips_clarifying"
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_designing_before_asking_anything_is_challenged(lang: Lang) -> None:
+    decision = decide(DESIGN_FIRST[lang], lang)
+    item = next(w for w in watch_list(lang) if w.id == SKIPS)
+    assert (decision.reply_kind, decision.mistakes) == ("challenge", [SKIPS])
+    assert decision.reply.endswith(item.question)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"disclosed_facts": [f"{SCENARIO}.latency"]},
+        {"history": [("candidate", "How many payments a day?"), ("interviewer", "Not specified.")]},
+        {"section": "model"},
+        {"mistakes_raised": [SKIPS]},
+    ],
+)
+def test_designing_after_asking_or_past_the_opening_is_not_that_mistake(
+    fields: dict[str, object],
+) -> None:
+    decision = decide(DESIGN_FIRST["en"], **fields)  # type: ignore[arg-type]
+    assert SKIPS not in decision.mistakes
+
+
+def test_a_mistake_the_words_show_comes_before_designing_without_asking() -> None:
+    message = "For the offline metric I'd use accuracy on a held-out month of payments."
+    decision = decide(message)
+    assert decision.mistakes == [ACCURACY]
+    assert decision.section == "metrics"  # at the opening, the mistake shows what it is about
 
 
 def test_a_mistake_already_raised_is_not_challenged_again() -> None:
@@ -439,6 +592,27 @@ def test_a_hint_points_at_an_open_point_and_never_at_the_solution(
     assert load_denylist().find(decision.reply) == []
 
 
+@pytest.mark.parametrize(
+    ("lang", "message"),
+    [
+        ("en", "What would a strong answer include at this point?"),
+        ("en", "does this make sense so far?"),
+        ("en", "not sure where to go from here"),
+        ("en", "I don't know how to handle the class imbalance here, thoughts?"),
+        ("en", "im stuck"),
+        ("ru", "подкинь идею, как уложиться по задержке"),
+        ("ru", "Что бы вы ожидали здесь услышать про метрики?"),
+        ("ru", "я правильно думаю?"),
+        ("ru", "что я забыл?"),
+        ("ru", "намекни, куда смотреть"),
+    ],
+)
+def test_a_request_for_help_or_a_verdict_is_a_hint_request(lang: Lang, message: str) -> None:
+    decision = decide(message, lang, section="metrics")
+    assert (decision.message_kind, decision.reply_kind) == ("hint_request", "hint")
+    assert decision.fact_ids == []
+
+
 def test_with_nothing_open_in_the_section_the_hint_says_so() -> None:
     covered = [p.id for p in open_points("en") if p.section == "metrics"]
     decision = decide("Any hint?", section="metrics", points_covered=covered)
@@ -466,6 +640,39 @@ def test_finish_closes(lang: Lang, message: str) -> None:
 
 @pytest.mark.parametrize(
     ("lang", "message"),
+    [
+        ("en", "let's call it a day"),
+        ("en", "I have to go, can we stop?"),
+        ("en", "Nothing more to add from my side."),
+        ("en", "thats all from me"),
+        ("ru", "давай закругляться, мне пора"),
+        ("ru", "мне больше нечего добавить"),
+        ("ru", "На этом всё, спасибо за время."),
+    ],
+)
+def test_the_ways_of_saying_we_are_done_close(lang: Lang, message: str) -> None:
+    decision = decide(message, lang, section="serving")
+    assert (decision.message_kind, decision.reply_kind) == ("finish", "closing")
+
+
+@pytest.mark.parametrize(
+    ("lang", "message"),
+    [
+        ("en", "that's it for the model"),
+        ("en", "that's all, let's move on to the model"),
+        ("en", "We stop the rollout if the error rate jumps."),
+        ("ru", "с моделью всё"),
+        ("ru", "закончили с сервингом, дальше"),
+    ],
+)
+def test_closing_a_section_or_talking_about_stopping_is_no_finish(lang: Lang, message: str) -> None:
+    decision = decide(message, lang, section="serving")
+    assert decision.message_kind != "finish"
+    assert decision.reply_kind != "closing"
+
+
+@pytest.mark.parametrize(
+    ("lang", "message"),
     [("en", "We'd use a CPU cluster."), ("ru", "Обучать будем на CPU-кластере.")],
 )
 def test_a_few_words_about_the_problem_are_an_answer_not_off_topic(
@@ -484,6 +691,23 @@ def test_an_off_topic_message_is_redirected() -> None:
         "data",
     )
     assert decision.reply.endswith(text("interviewer.section_question.data", "en"))
+
+
+def test_a_second_redirect_or_assumption_asks_something_new() -> None:
+    first = decide("ok", section="data")
+    again = decide(
+        "ok", section="data", history=[("candidate", "ok"), ("interviewer", first.reply)]
+    )
+    assert again.reply != first.reply
+    [asked] = again.points_asked
+    assert asked.startswith("data.") and again.reply.endswith(question_of(asked, "en"))
+    question = "What currency are the payments in?"
+    said = decide(question, section="data")
+    assert said.reply == text("interviewer.assumption", "en")
+    repeat = decide(
+        question, section="data", history=[("candidate", question), ("interviewer", said.reply)]
+    )
+    assert repeat.reply.startswith(said.reply) and repeat.reply != said.reply
 
 
 # ----- determinism, language, the deny-list -----------------------------------------------------

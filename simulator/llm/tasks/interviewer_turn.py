@@ -13,12 +13,17 @@ What the model is sent (`prompts/interviewer_system.md`, then the conversation):
 What it returns: `TurnDecision`, the reply last so that it can be streamed as it is written.
 """
 
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from simulator.base.sections import Lang, SectionId
+from simulator.base.sections import SECTION_IDS, Lang, SectionId
+from simulator.base.textnorm import stems
 from simulator.kb.cues import FactsBlock
+
+POINT_WEIGHT = 2
+"""A rubric point a message covers counts as much as two of a section's cue words."""
 
 MessageKind = Literal[
     "clarifying_question",
@@ -120,6 +125,32 @@ class Signals(_Strict):
     """Open points whose usual words occur in the message."""
     mistakes: list[str]
     """Watch-list mistakes whose usual words occur in the message."""
+
+
+def section_weights(
+    cue_words: Mapping[SectionId, Sequence[str]], point_sections: Iterable[SectionId]
+) -> dict[SectionId, int]:
+    """How much a message says about each section: its cue words found (forms of one word,
+    "логи" and "логов", count once), and POINT_WEIGHT for each covered point (given by its
+    section)."""
+    weight = {s: len({tuple(stems(t)) for t in cue_words.get(s, [])}) for s in SECTION_IDS}
+    for section in point_sections:
+        weight[section] += POINT_WEIGHT
+    return weight
+
+
+def weighted_section(
+    cue_words: Mapping[SectionId, Sequence[str]],
+    point_sections: Iterable[SectionId],
+    current: SectionId,
+    *,
+    least: int = 1,
+) -> SectionId:
+    """The section a message's content is most about (`section_weights`); `current` when it says
+    nothing in particular, ties with it, or the best weighs less than `least`."""
+    weight = section_weights(cue_words, point_sections)
+    best = max(SECTION_IDS, key=lambda s: (weight[s], s == current))
+    return best if weight[best] > weight[current] and weight[best] >= least else current
 
 
 class TurnDecision(_Strict):

@@ -25,7 +25,7 @@ import re
 from simulator.base.sections import SECTION_IDS, SectionId
 from simulator.base.textnorm import compiled_terms, words
 from simulator.kb.cues import FactsBlock
-from simulator.kb.lexicon import lexicon
+from simulator.kb.lexicon import TermList, lexicon
 from simulator.llm.local.topic_corpus import trained_model
 from simulator.llm.local.topic_model import ALSO_MIN, LIKELIEST_MIN, cue_weight
 from simulator.llm.tasks.classify import MessageAnalysis, MessageKind, SectionBlock
@@ -49,13 +49,22 @@ _POLITE_LEAD = re.compile(
     re.IGNORECASE,
 )
 # A question asking two things: "what's the peak QPS, and how much of the latency budget...",
-# "сколько памяти на узле и какое требование по времени?", "...и в какую систему уходят прогнозы?".
+# "сколько памяти на узле и какое требование по времени?", "...и в какую систему уходят прогнозы?",
+# "qps at peak + how much time does the ranker get?" (chat writes "+" for "and").
 _CLAUSE_BREAK = re.compile(
+    r"\s+[+&]\s+|"
     r",\s*(?:and|or|и|а|или)\s+|\s+(?:and|и|а)\s+(?=(?:(?:in|on|at|for|from|to|with|by|в|во|на|с|"
     r"со|по|за|из|до|для|от|у|к|о|об)\s+)?(?:how|what|where|which|when|who|why|whether|сколько|"
     r"как\w*|где|когда|куда|откуда|кто|кем|зачем|почему|насколько|что(?!-))\b)",
     re.IGNORECASE,
 )
+
+NAV_GAP = 2
+"""At most this many words between a navigation cue and the section it names ("go back to the
+data", "start with the model"): further on, a section name belongs to the rest of the sentence
+("I'll start with logistic regression on hashed features")."""
+CUE_MAX_WORDS = 6
+"""No navigation cue is longer than this many words."""
 
 _SENTENCE_END = re.compile(r"(?<=[.?!…])\s+|\n+")
 
@@ -71,10 +80,12 @@ _ASIDE_BREAK = re.compile(r"\s*[:—–]\s*|,\s+|\s+-\s+")
 
 def _questions(sentences: list[str]) -> list[str]:
     """The sentences that ask something; when none plainly does, the requests for information
-    ("Tell me about...") and chat questions without their question mark."""
-    plain = [s for s in sentences if _is_question(s)]
+    ("Tell me about...") and chat questions without their question mark. A request to go to a
+    section ("could we return to requirements?") asks nothing about the problem."""
+    about = [s for s in sentences if not asks_to_navigate(s)]
+    plain = [s for s in about if _is_question(s)]
     asking = lexicon().classifier.info_request
-    return plain or [s for s in sentences if s in asking or _asks_after_aside(s)]
+    return plain or [s for s in about if s in asking or _asks_after_aside(s)]
 
 
 def _is_question(sentence: str) -> bool:
@@ -129,6 +140,52 @@ def _names_a_section(message: str) -> bool:
     """ "That's all for data" closes a section, not the interview."""
     names = lexicon().grading.section_names
     return any(message in names[s] for s in SECTION_IDS)
+
+
+def named_sections(toks: list[str]) -> list[tuple[int, SectionId]]:
+    """The sections the words name (grading.yaml `section_names`), each with the position where
+    its name first starts, in the order they are named."""
+    names = lexicon().grading.section_names
+    spans = {s: _first_span(toks, names[s]) for s in SECTION_IDS}
+    return sorted((span[0], s) for s, span in spans.items() if span is not None)
+
+
+def _first_span(toks: list[str], terms: TermList) -> tuple[int, int] | None:
+    """Where the first of `terms` to occur in the words starts and ends, or None."""
+    return next(iter(cue_spans(toks, terms)), None)
+
+
+def named_after(named: list[tuple[int, SectionId]], cues: list[tuple[int, int]]) -> list[SectionId]:
+    """The sections of `named` (`named_sections`) named right after one of the `cues` (spans)."""
+    return [s for start, s in named if any(0 <= start - end <= NAV_GAP for _, end in cues)]
+
+
+def asks_to_navigate(sentence: str) -> bool:
+    """ "Could we return to requirements?" asks to go somewhere, not about the problem: a cue to go
+    back, or to go to, skip or move on with a section named right after it, and no question word
+    ("can we go back to the data: how many rows are there?" still asks about the data)."""
+    cues = lexicon().classifier
+    toks = words(sentence)
+    if any(_bare(t) in cues.wh_words for t in toks):
+        return False
+    spans = [*cue_spans(toks, cues.go_to), *cue_spans(toks, cues.skip)]
+    spans += cue_spans(toks, cues.move_on)
+    return bool(cue_spans(toks, cues.go_back)) or bool(named_after(named_sections(toks), spans))
+
+
+def cue_spans(toks: list[str], terms: TermList) -> list[tuple[int, int]]:
+    """Where each occurrence of one of `terms` starts and ends in the words (counts of words)."""
+    if not terms.find(" ".join(toks)):
+        return []
+    spans = []
+    for end in range(1, len(toks) + 1):
+        window = range(max(0, end - CUE_MAX_WORDS), end)
+        if any(
+            " ".join(toks[start:end]) in terms and " ".join(toks[start : end - 1]) not in terms
+            for start in window
+        ):
+            spans.append((max(i for i in window if " ".join(toks[i:end]) in terms), end))
+    return spans
 
 
 def classify(message: str, facts: FactsBlock, section: SectionBlock) -> MessageAnalysis:

@@ -7,15 +7,20 @@ the candidate message to answer). Out: a `TurnDecision` as a dict. Same blocks, 
 
 What the message is comes from the local classifier (`classify.py`), on top of which come
 navigation ("let's do metrics first", "can we go back?", "skip this") and disagreement ("I
-disagree"), their cue words in `knowledge/lexicon/classifier.yaml`. What the reply does:
+disagree"), their cue words in `knowledge/lexicon/classifier.yaml`. The section an answer is
+about is the one it opens with ("For the model, …", "Serving: …"), else where its content weighs
+most (an answer to a probe stays in the probed section unless it clearly goes elsewhere); "back"
+and "next" count from there. What the reply does:
 - a clarifying question: the facts it asks about, quoted from `<scenario>`; when no fact covers
   it, the candidate states an assumption;
 - an answer: a watch-list mistake not raised yet is challenged (their words, then the watch list's
-  question); else an open point of the section neither covered nor asked is probed (their words,
-  then the point's question); else on to the next section without content; when every section has
-  content and nothing is left to ask, the closing words (the engine decides whether to end);
-- navigation: the section asked for; a hint request: the question of an open point, never the
-  solution; time, finish and off-topic messages: the catalogue's phrases.
+  question), and so is designing before asking anything; else an open point of the section neither
+  covered nor asked is probed (their words, then the point's question); else on to the next
+  section without content; when every section has content and nothing is left to ask, the closing
+  words (the engine decides whether to end);
+- navigation: the section asked for, also when the request comes with an answer; a hint request:
+  the question of an open point, never the solution; time, finish and off-topic messages: the
+  catalogue's phrases, with a question not said yet when the same phrase comes twice.
 Every phrase comes from the string catalogue (`interviewer.*`; the lead-ins that cite the
 candidate take turns, never the one just used); the only other words are the scenario's facts, the
 open points' and the watch list's questions, and short quotes of the candidate. What was asked and
@@ -24,7 +29,7 @@ said), so the interviewer does not repeat itself when the state lags behind.
 """
 
 import re
-from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -34,7 +39,14 @@ from simulator.base.sections import SECTION_IDS, SECTION_TITLES, Lang, SectionId
 from simulator.base.strings import load_catalogue, text
 from simulator.base.textnorm import STOP_WORDS, Terms, compiled_terms, stems, words
 from simulator.kb.lexicon import TermList, lexicon
-from simulator.llm.local.tasks.classify import OFF_TOPIC_MAX_WORDS, SHORT, classify
+from simulator.llm.local.tasks.classify import (
+    OFF_TOPIC_MAX_WORDS,
+    SHORT,
+    classify,
+    cue_spans,
+    named_after,
+    named_sections,
+)
 from simulator.llm.tasks.classify import MessageAnalysis, SectionBlock
 from simulator.llm.tasks.interviewer_turn import (
     MessageKind,
@@ -45,23 +57,38 @@ from simulator.llm.tasks.interviewer_turn import (
     TurnDecision,
     TurnState,
     WatchItem,
+    section_weights,
+    weighted_section,
 )
 
 MAX_PROBES_PER_SECTION = 2
 """Open points asked per section before the interview moves on."""
-MIN_HITS_TO_FOLLOW = 2
-"""Open points of another section one answer must hit before the interview follows it there."""
+FOLLOW_MIN_WEIGHT = 4
+"""How much an answer must say about another section (`weighted_section`: two points, a point
+and two cue words, or four cue words) before the interview follows it there: the second message
+of an answer ("Training runs off the click logs...") often brushes another section."""
+PROBED_FOLLOW_MIN_WEIGHT = 8
+"""The same for an answer to the interviewer's question about the current section: it stays
+there unless it names another section first or is plainly about one (four points' worth); "the
+trie is rebuilt from the logs every hour" answers an architecture question, even if it brushes
+the serving section's retraining."""
+LEAD_WORDS = 5
+"""An answer that names one section in the first this many words of its first clause is about
+that section ("Serving: …", "For the model, I'd…", "Для модели начну с…")."""
 QUOTE_MAX_WORDS = 12
 """A quote of the candidate is a phrase, never a paragraph."""
 ACK_PREFIX = "interviewer.ack."
 """The acknowledgements that cite the candidate: every catalogue key with this prefix."""
 CHALLENGE_PREFIX = "interviewer.challenge_lead."
 """The lead-ins of a challenge to a mistake, citing the candidate, the same way."""
+HEADING_MAX_WORDS = 3
+"""A heading is at most this many words before a colon or a dash ("Serving:", "Схема —")."""
 NAV_MAX_WORDS = 24
 """A request to go somewhere is read in a message of at most this many words ("could we jump
 straight to the model? the architecture here is a standard nightly job")."""
-HEADING_MAX_WORDS = 3
-"""An answer's opening words before a colon name its section ("Serving:", "For data:")."""
+SKIPS_CLARIFYING = "requirements.skips_clarifying"
+"""The watch-list mistake of designing before asking anything: read from the conversation, not
+from the words of one message."""
 LEAD_MEMORY = 2
 """A lead-in is never one of those of the interviewer's last this many turns."""
 
@@ -167,7 +194,7 @@ def decide(ctx: Context) -> TurnDecision:
     if analysis.kind == "hint":
         return _hint(ctx)
     content = _has_content(signals)
-    navigation = _navigation(ctx, analysis)
+    navigation = _navigation(ctx, analysis, content)
     if navigation is not None and not content:
         return _navigate(ctx, navigation)
     if _disagrees(message) and (len(words(message)) <= SHORT or not content):
@@ -176,9 +203,11 @@ def decide(ctx: Context) -> TurnDecision:
     if analysis.kind == "clarifying_question":
         return _clarify(ctx, analysis)
     if analysis.kind == "off_topic" and not _about_the_problem(ctx):
+        question, asked = _fresh_question(ctx, state.section)
         reply = [text("interviewer.redirect", ctx.lang, section=_title(ctx, state.section))]
-        reply.append(_section_question(ctx, state.section))
-        return _decision(ctx, "off_topic", "redirect", state.section, reply)
+        return _decision(
+            ctx, "off_topic", "redirect", state.section, [*reply, question], asked=asked
+        )
     return _after_answer(ctx, analysis, navigation)
 
 
@@ -191,8 +220,18 @@ def _clarify(ctx: Context, analysis: MessageAnalysis) -> TurnDecision:
     points = _points_hit(ctx)
     if not ids:
         reply = [text("interviewer.assumption", ctx.lang)]
+        asked: list[str] = []
+        if any(reply[0] in t for t in ctx.interviewer_said):  # said before: move things along
+            question, asked = _fresh_question(ctx, ctx.state.section)
+            reply.append(question)
         return _decision(
-            ctx, "clarifying_question", "assumption", ctx.state.section, reply, points=points
+            ctx,
+            "clarifying_question",
+            "assumption",
+            ctx.state.section,
+            reply,
+            points=points,
+            asked=asked,
         )
     reply = [facts[f].text for f in ids]
     return _decision(
@@ -215,10 +254,20 @@ def _hint(ctx: Context) -> TurnDecision:
     return _decision(ctx, "hint_request", "hint", section, reply, asked=[point.id])
 
 
-def _navigate(ctx: Context, navigation: Navigation) -> TurnDecision:
+def _navigate(
+    ctx: Context,
+    navigation: Navigation,
+    *,
+    lead: list[str] | None = None,
+    points: list[str] | None = None,
+    mistakes: list[str] | None = None,
+) -> TurnDecision:
+    """The section asked for, confirmed, and its question (after `lead`, when the request came
+    with an answer)."""
     target, current = navigation.target, ctx.state.section
+    kind: MessageKind = "answer" if lead else "navigation"
     if target is None:  # "next" with every section done: whatever is left to ask, or the end
-        return _move_on(ctx, current, set(ctx.state.points_covered), [], "navigation")
+        return _move_on(ctx, current, set(ctx.state.points_covered), lead or [], kind)
     title = _title(ctx, target)
     question = _section_question(ctx, target)
     if navigation.how == "back":
@@ -231,7 +280,9 @@ def _navigate(ctx: Context, navigation: Navigation) -> TurnDecision:
         reply = [text("interviewer.nav_here", ctx.lang, section=title)]
     else:
         reply = [text("interviewer.nav_to", ctx.lang, section=title), question]
-    return _decision(ctx, "navigation", "steer", target, reply)
+    return _decision(
+        ctx, kind, "steer", target, [*(lead or []), *reply], points=points, mistakes=mistakes
+    )
 
 
 def _after_answer(
@@ -240,13 +291,17 @@ def _after_answer(
     """Challenge a new mistake, else probe an open point of the section, else move on."""
     message = ctx.message
     asked_for = navigation.target if navigation is not None and navigation.how != "next" else None
-    section = asked_for or _follow(ctx, analysis)
+    section = asked_for or _follow(ctx)
     points = _points_hit(ctx)
     covered = set(ctx.state.points_covered) | set(points)
     made = [m for m in ctx.watch if m.id in ctx.signals.mistakes]
     new = sorted((m for m in made if m.id not in ctx.raised), key=lambda m: m.section != section)
+    if not new and _designs_before_asking(ctx):  # what the words show comes first
+        new = [m for m in ctx.watch if m.id == SKIPS_CLARIFYING and m.id not in ctx.raised]
     if new:
         mistake = new[0]
+        if section == "requirements" and mistake.id != SKIPS_CLARIFYING and asked_for is None:
+            section = mistake.section  # at the opening, what it got wrong shows what it is about
         quote = _quote(message, _anchor_words(f"{mistake.wrong} {mistake.question}"))
         reply = [_cite(ctx, CHALLENGE_PREFIX, quote), mistake.question]
         return _decision(
@@ -268,6 +323,10 @@ def _after_answer(
                 mistakes=raised,
                 asked=[point.id],
             )
+    if navigation is not None:  # where they asked to go, even with nothing left to probe there
+        if navigation.how == "next":  # next after what the answer was about
+            navigation = Navigation("next", _next_section(ctx, section, {section}))
+        return _navigate(ctx, navigation, lead=[ack], points=points, mistakes=raised)
     content = {*ctx.state.sections_with_content, *analysis.sections_touched, section}
     return _move_on(ctx, section, covered, [ack], "answer", points, raised, content)
 
@@ -318,66 +377,85 @@ def _move_on(
 # ----- navigation and disagreement --------------------------------------------------------------
 
 
-def _navigation(ctx: Context, analysis: MessageAnalysis) -> Navigation | None:
-    """Where a request takes the conversation: the section named after a cue ("let's talk data",
-    "go back to metrics", "skip ahead to serving"), the one before the current one ("can we go
-    back?"), or the next without content ("skip this", "metrics are covered, let's move on")."""
+def _navigation(ctx: Context, analysis: MessageAnalysis, content: bool) -> Navigation | None:
+    """Where a request takes the conversation: the section named right after a cue ("let's talk
+    data", "go back to metrics", "skip ahead to serving"), the one before the current one ("can we
+    go back?"), or the next one not done yet ("skip this", "metrics are covered, let's move on").
+    In an answer with content, a cue counts only where it opens a request ("events go to Kafka"
+    is no request to go anywhere)."""
     toks = words(ctx.message)
     if analysis.fact_ids or not toks or len(toks) > NAV_MAX_WORDS:
         return None
     cues = lexicon().classifier
     current = ctx.state.section
-    named = _named_sections(toks)
-    content = {*ctx.state.sections_with_content, current}
-    go_at = _first_end(toks, cues.go_to)
-    back_at = _first_end(toks, cues.go_back)
-    move_at = _first_end(toks, cues.move_on) if len(toks) <= SHORT else None
+    named = named_sections(toks)
+    requests = _requests(ctx.message, toks) if content else None
 
-    def after(at: int | None) -> list[SectionId]:
-        return [s for end, s in named if at is not None and end > at]
+    def spans(terms: TermList) -> list[tuple[int, int]]:
+        found = cue_spans(toks, terms)
+        return [c for c in found if requests is None or requests(c[0])]
 
-    targets = after(go_at)
-    skip_at = _first_end(toks, cues.skip)
-    if skip_at is not None:
-        skipped = next((s for s in after(skip_at) if s not in targets), current)
+    go, back, skip = spans(cues.go_to), spans(cues.go_back), spans(cues.skip)
+    move = spans(cues.move_on) if len(toks) <= SHORT else []
+    targets = named_after(named, go)
+    if skip:
+        skipped = next((s for s in named_after(named, skip) if s not in targets), current)
         rest = [s for s in targets if s != skipped] or [s for _, s in named if s != skipped]
         if rest:
             return Navigation("to", rest[0])
-        return Navigation("next", _next_without_content(current, content | {skipped}))
-    if back_at is not None:
-        first = [s for end, s in named if go_at is not None and go_at < end <= back_at]
+        return Navigation("next", _next_section(ctx, current, {skipped}))
+    if back:
+        first = [s for start, s in named if go and go[0][1] <= start < back[0][0]]
         if first:  # "let me do data first and come back to metrics after"
             return Navigation("to", first[0])
-        back = after(back_at) or [s for _, s in named]
-        if back:
-            return Navigation("back", back[0])
+        before = named_after(named, back) or [s for _, s in named]
+        if before:
+            return Navigation("back", before[0])
         return Navigation("back", SECTION_IDS[max(SECTION_IDS.index(current) - 1, 0)])
     if targets:
         return Navigation("to", targets[0])
-    ahead = after(move_at)
+    ahead = named_after(named, move)
     if ahead:
         return Navigation("to", ahead[0])
-    if move_at is not None or analysis.kind == "move_on":  # what was named is done
-        done = {s for _, s in named}
-        return Navigation("next", _next_without_content(current, content | done))
+    if move or analysis.kind == "move_on":  # what was named is done
+        return Navigation("next", _next_section(ctx, current, {s for _, s in named}))
     if named and len(toks) <= OFF_TOPIC_MAX_WORDS:
         return Navigation("to", named[0][1])
     return None
 
 
-def _named_sections(toks: list[str]) -> list[tuple[int, SectionId]]:
-    """The sections the words name (grading.yaml `section_names`), each with the position where
-    its name first ends, in the order they are named."""
-    names = lexicon().grading.section_names
-    ends = {s: _first_end(toks, names[s]) for s in SECTION_IDS}
-    return sorted((end, s) for s, end in ends.items() if end is not None)
+def _requests(message: str, toks: list[str]) -> Callable[[int], bool]:
+    """Whether a cue starting at a word opens a request: only lead words (lexicon
+    `lead_words`), function words or other navigation cues' words come before it in its clause
+    ("actually, can we go back", "слушай, давай вернёмся")."""
+    cues = lexicon().classifier
+    allowed = {
+        w
+        for terms in (cues.go_to, cues.go_back, cues.skip, cues.move_on)
+        for term in terms.listed
+        for w in words(term.replace("*", " "))
+    }
+    starts, n = [], 0
+    for clause in _CLAUSE_BREAK.split(message):
+        starts.append(n)
+        n += len(words(clause))
+
+    def opens(at: int) -> bool:
+        clause = max(s for s in starts if s <= at)
+        return all(w in STOP_WORDS or w in cues.lead_words or w in allowed for w in toks[clause:at])
+
+    return opens
 
 
-def _first_end(toks: list[str], terms: TermList) -> int | None:
-    """Where the first of `terms` to occur in the words ends (a count of words), or None."""
-    if not terms.find(" ".join(toks)):
-        return None
-    return next(end for end in range(1, len(toks) + 1) if " ".join(toks[:end]) in terms)
+def _next_section(ctx: Context, frm: SectionId, done: set[SectionId]) -> SectionId | None:
+    """Where "next" goes: the first section after `frm`, in order, that is not in `done` and the
+    interview has not been to yet (the interviewer asked there); a passing mention of a section
+    in an answer does not count as having been there."""
+    been = {ctx.section_of(p) for p in ctx.asked}
+    been |= {
+        s for s in SECTION_IDS if any(_section_question(ctx, s) in t for t in ctx.interviewer_said)
+    }
+    return next((s for s in _after(frm) if s not in done | been), None)
 
 
 def _disagrees(message: str) -> bool:
@@ -414,38 +492,70 @@ def _has_content(signals: Signals) -> bool:
 # ----- sections and points ----------------------------------------------------------------------
 
 
-def _follow(ctx: Context, analysis: MessageAnalysis) -> SectionId:
-    """When an answer is mostly about another section, the conversation follows it there: a
-    passing mention is not enough, it takes MIN_HITS_TO_FOLLOW open points of that section and
-    more than of the current one (ties: the section that comes first)."""
-    current = ctx.state.section
-    heading = _heading(ctx.message)
-    if heading is not None:
-        return heading
-    hits = Counter(ctx.section_of(p) for p in _points_hit(ctx))
-    others = [s for s in analysis.sections_touched if s != current]
-    if not others:
-        return current
-    best = max(others, key=lambda s: (hits[s], -SECTION_IDS.index(s)))
-    if hits[best] >= MIN_HITS_TO_FOLLOW and hits[best] > hits[current]:
-        return best
-    return current
+def _follow(ctx: Context) -> SectionId:
+    """The section an answer is about, where the conversation follows it: the one it opens by
+    naming ("Serving: shadow mode first", "For the model I'd start with...", "Модель — ..."),
+    else the one its content weighs most towards, when that is at least FOLLOW_MIN_WEIGHT (more
+    for an answer to a probe) and more than the current section's (a passing mention does not
+    move the conversation)."""
+    lead = _lead(ctx)
+    if lead is not None:
+        return lead
+    sections = [s for p in _points_hit(ctx) if (s := ctx.section_of(p)) is not None]
+    least = PROBED_FOLLOW_MIN_WEIGHT if _answers_a_probe(ctx) else FOLLOW_MIN_WEIGHT
+    return weighted_section(ctx.signals.sections, sections, ctx.state.section, least=least)
 
 
-_HEADING = re.compile(r"^\s*([^:—–\n]{1,40}?)\s*(?::|\s[—–]\s)")
+def _answers_a_probe(ctx: Context) -> bool:
+    """The interviewer's last words asked about an open point of the current section."""
+    said = ctx.interviewer_said
+    last = " ".join(said[-1].split()) if said else ""
+    here = [p for p in ctx.points if p.section == ctx.state.section]
+    return any(" ".join(p.question.split()) in last for p in here)
 
 
-def _heading(message: str) -> SectionId | None:
-    """The section an answer names as its heading: "Serving: shadow mode first…", "For data: the
-    label is…", "Модель — сначала бейзлайн…"."""
-    found = _HEADING.match(message)
-    if found is None:
-        return None
-    toks = words(found.group(1))
-    if not toks or len(toks) > HEADING_MAX_WORDS:
-        return None
-    named = _named_sections(toks)
-    return named[0][1] if len(named) == 1 else None
+_HEADING = re.compile(r"^\s*([^:—–\n]{1,40}?)\s*(?::|\s[—–-]\s)")
+
+
+def _lead(ctx: Context) -> SectionId | None:
+    """The one section an answer opens with: its name as a heading ("Serving: shadow mode
+    first…", "Model-wise, …") or at the very start ("Monitoring of errors by city"), or after
+    function words with a lead word among them ("For the model I'd start with…", "Для модели
+    начну с…"), but not as a subject or an object ("The model is retrained weekly", "I would
+    train a model…"); or a section's cue word as its heading ("Схема: edge-сервер…")."""
+    message = ctx.message.strip()
+    first = words(_CLAUSE_BREAK.split(message, maxsplit=1)[0])
+    opening = [part for w in first for part in w.split("-") if part][:LEAD_WORDS]  # "model-wise"
+    leads = lexicon().classifier.lead_words
+    heading = _HEADING.match(message)
+    is_heading = heading is not None and len(words(heading[1])) <= HEADING_MAX_WORDS
+
+    def opens(start: int) -> bool:
+        before = opening[:start]
+        fillers = all(w in STOP_WORDS or w in leads for w in before)
+        return fillers and (not before or is_heading or any(w in leads for w in before))
+
+    named = {s for start, s in named_sections(opening) if opens(start)}
+    if not named and heading is not None and is_heading:
+        found = ctx.signals.sections.items()
+        named = {s for s, terms in found if terms and compiled_terms(tuple(terms)).find(heading[1])}
+    return named.pop() if len(named) == 1 else None
+
+
+def _designs_before_asking(ctx: Context) -> bool:
+    """The candidate starts designing without having asked anything: the interview is still at
+    the requirements, no fact was told, nothing they said so far asks a question, and this
+    answer's content is mostly about the design sections (at least FOLLOW_MIN_WEIGHT in all, more
+    than about the requirements)."""
+    said = [t.text for t in ctx.conversation if t.role == "candidate"]
+    if ctx.state.section != "requirements" or ctx.state.disclosed_facts:
+        return False
+    if any("?" in t for t in said):
+        return False
+    sections = [s for p in _points_hit(ctx) if (s := ctx.section_of(p)) is not None]
+    weight = section_weights(ctx.signals.sections, sections)
+    design = sum(w for s, w in weight.items() if s != "requirements")
+    return design >= FOLLOW_MIN_WEIGHT and design > weight["requirements"]
 
 
 def _points_hit(ctx: Context) -> list[str]:
@@ -565,6 +675,18 @@ def _title(ctx: Context, section: SectionId) -> str:
 
 def _section_question(ctx: Context, section: SectionId) -> str:
     return text(f"interviewer.section_question.{section}", ctx.lang)
+
+
+def _fresh_question(ctx: Context, section: SectionId) -> tuple[str, list[str]]:
+    """A question about `section` the interviewer has not said yet, and the open points it asks:
+    the section's own question, else an open point neither covered nor asked, else the section's
+    question again."""
+    opening = _section_question(ctx, section)
+    if not any(opening in t for t in ctx.interviewer_said):
+        return opening, []
+    done = set(ctx.state.points_covered) | ctx.asked
+    point = next((p for p in ctx.points if p.section == section and p.id not in done), None)
+    return (point.question, [point.id]) if point is not None else (opening, [])
 
 
 def _decision(
