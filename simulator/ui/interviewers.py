@@ -9,13 +9,14 @@ from simulator.ui.state import ModelChoice, UIState
 def interviewer(ui: UIState, choice: ModelChoice) -> Interviewer:
     """The interviewer on `choice`, reused across reruns; building it raises ConfigError when the
     choice cannot run (no key, say)."""
+    store = user_store()  # part of the key: signing in as someone else opens their sessions
     key = (
-        (choice.spec,)
+        (store.user_id, choice.spec)
         if choice.backend == "local"
-        else (choice.spec, choice.api_key, choice.base_url)
+        else (store.user_id, choice.spec, choice.api_key, choice.base_url)
     )
     if key not in ui.cache:
         settings = choice.settings(base_settings())
-        ui.cache[key] = open_interviewer(settings, choice.spec, store=user_store())
+        ui.cache[key] = open_interviewer(settings, choice.spec, store=store)
     found: Interviewer = ui.cache[key]
     return found

@@ -5,10 +5,13 @@ heavy imports. All store access of the UI goes through `user_store`, the one pla
 whose sessions a browser sees.
 """
 
+from collections.abc import Mapping
+
 import streamlit as st
 
 from simulator.base.sections import Lang
 from simulator.base.settings import Settings, load_settings
+from simulator.interview.identity import user_id_from
 from simulator.interview.store import SessionStore, open_store
 from simulator.kb.knowledge import KnowledgeBase, load_knowledge
 from simulator.ui.state import ModelChoice, UIState
@@ -30,9 +33,22 @@ def _store() -> SessionStore:
     return open_store(base_settings())
 
 
+def signed_in_claims() -> Mapping[str, object]:
+    """What Streamlit knows of the person: the identity provider's claims once signed in,
+    `is_logged_in: False` while sign-in is configured but not done, else nothing that counts."""
+    return st.user.to_dict()
+
+
+def sign_in_configured() -> bool:
+    """OIDC sign-in is set up (an `[auth]` section in .streamlit/secrets.toml): Streamlit then
+    always says whether the person is logged in."""
+    return "is_logged_in" in signed_in_claims()
+
+
 def user_store() -> SessionStore:
-    """The sessions of the person using this browser session."""
-    return _store()
+    """The sessions of the person using this browser session: theirs only when signed in, the
+    one local user's without sign-in."""
+    return _store().for_user(user_id_from(signed_in_claims()))
 
 
 def ui_state() -> UIState:
