@@ -14,7 +14,8 @@ an older release, which reads only user_version, refuses a file this one has mov
 from functools import cache
 from typing import NoReturn
 
-from sqlalchemy import Connection, inspect, text
+from sqlalchemy import Connection, inspect
+from sqlalchemy import text as sql
 
 from simulator.base.errors import StorageError
 from simulator.base.settings import PROJECT_ROOT
@@ -43,7 +44,7 @@ def upgrade(db: Database) -> None:
                 return
         with db.writer.begin() as conn:
             if db.dialect == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+                conn.execute(sql("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
             number = _schema(conn, db)  # again, now that no other opener can be migrating
             if number < head():
                 _run_scripts(conn, number)
@@ -67,7 +68,7 @@ def _run_scripts(conn: Connection, number: int) -> None:
 def _revision(conn: Connection) -> str | None:
     if not inspect(conn).has_table(VERSION_TABLE):
         return None
-    return conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar_one_or_none()
+    return conn.execute(sql(f"SELECT version_num FROM {VERSION_TABLE}")).scalar_one_or_none()
 
 
 def _is_current(conn: Connection, db: Database) -> bool:
