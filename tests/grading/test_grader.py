@@ -10,6 +10,7 @@ from simulator.grading.grader import MAX_ANSWER_CHARS, grade_answer
 from simulator.grading.types import GradeReport
 from simulator.kb.knowledge import KnowledgeBase, load_knowledge
 from simulator.llm.backends import get_chat_model
+from simulator.llm.local.answer_text import figures, technical_names
 from simulator.llm.local.tasks.grade import split_sentences
 from simulator.llm.scripted import ScriptedModel
 from tests.support.fake_openai_server import FakeOpenAIServer, structured, text
@@ -397,6 +398,10 @@ def test_a_chain_of_parts_names_them_until_its_block_explains_it(
         ("Нужно подумать про скорость, потому что нагрузка, наверное, большая.", 0),
         ("It would be nice to run an A/B test, so that we know the model helps.", 0),
         ("Хорошо бы провести A/B-тест, чтобы убедиться, что модель помогает.", 0),
+        ("most impressions are ignored -> subsample the negatives", 1),
+        ("большинство показов без реакции -> сэмплируем негативы", 1),
+        ("logs -> daily count job -> trie", 0),
+        ("events -> written to Kafka", 0),
     ],
 )
 def test_consequences_and_guardrails_are_reasons_and_a_guess_or_a_wish_is_none(
@@ -465,3 +470,45 @@ def test_one_reason_and_two_ties_to_the_scenario_back_most_key_points(
     }[lang]
     assert grade(kb, opening + argued, lang).section("metrics").score == 3
     assert grade(kb, opening + unargued, lang).section("metrics").score == 2
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Q: Scale? A: 2M orders a day. Q: Latency? A: 100 ms at checkout.",
+        "Вопрос: масштаб? Ответ: 2 млн заказов в день. Вопрос: задержка? Ответ: 100 мс.",
+    ],
+)
+def test_what_follows_a_question_on_its_line_is_its_answer(text: str) -> None:
+    parsed = split_sentences(text)
+    assert [s.question for s in parsed] == [True, False, True, False]
+    assert [s.answers for s in parsed] == [False, True, False, True]
+    assert not any(s.answers for s in split_sentences("Scale?\n2M orders a day."))
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("Then the metrics: recall@10 on a held-out week of photos.", "metrics"),
+        ("Дальше метрики: recall@10 на отложенной неделе.", "metrics"),
+        ("Next we fine-tune the encoder with metric learning: photo pairs, InfoNCE.", None),
+        ("дальше файнтюн метрик лернингом: пары фото и InfoNCE.", None),
+    ],
+)
+def test_a_label_is_a_few_words_not_a_clause_that_uses_a_sections_word(
+    text: str, label: str | None
+) -> None:
+    assert split_sentences(f"Some words first.\n{text}")[-1].label == label
+
+
+def test_a_plain_acronym_joined_to_a_word_names_no_technique() -> None:
+    assert not technical_names("Инфраструктура важна в ML-проектах и AI-driven командах.")
+    assert technical_names("PR-AUC, Top-K and ViT-B") == ["PR-AUC", "Top-K", "ViT-B"]
+
+
+def test_a_number_written_as_a_word_is_a_figure_only_with_a_unit() -> None:
+    assert not figures("Data quality is one of the most important factors.")
+    assert [(f.value, f.measured) for f in figures("six weeks and one quarter")] == [
+        (6.0, True),
+        (1.0, True),
+    ]

@@ -214,6 +214,15 @@ def test_a_catalogue_mistake_costs_its_section_and_is_listed_with_its_passage(
     assert "mistakes" in wrong.to_contract()
 
 
+def test_a_mistake_in_a_mixed_sentence_is_caught_and_a_denial_in_either_language_holds(
+    kb: KnowledgeBase,
+) -> None:
+    wrong = grade(kb, f"{MODEL['en']}\nBaseline тут не нужен, go straight to XGBoost.")
+    assert "model.skip_baseline" in {m.id for m in wrong.mistakes}
+    right = grade(kb, f"{MODEL['en']}\nRandom split leaks the future, so we split by time.")
+    assert not right.mistakes
+
+
 def test_the_reported_overconfident_model_section_scores_low(kb: KnowledgeBase) -> None:
     answer = (
         "## Model\nNo baseline: XGBoost is always better than anything simple, so we go "
@@ -421,3 +430,134 @@ def test_reformatting_moves_no_section_by_more_than_one(kb: KnowledgeBase, lang:
     for section in SECTION_IDS:
         values = [g[section] for g in graded]
         assert max(values) - min(values) <= 1, (section, graded)
+
+
+# ----- padding, clarifications, restated facts, and the vocabulary candidates use -------------
+
+PLATITUDES = {
+    "en": [
+        "Good data is the foundation of every machine learning system.",
+        "Choosing the right metrics is important for any project.",
+        "Models should be monitored once they are in production.",
+        "Features have a big impact on the final performance.",
+        "Scalability is something to keep in mind from the start.",
+        "Latency and accuracy often pull in different directions.",
+        "A feedback loop helps the system improve over time.",
+        "Deep learning models are powerful but can be expensive.",
+        "Privacy and security should always be kept in mind.",
+        "The pipeline should be robust and easy to maintain.",
+        "Infrastructure plays a big role in machine learning projects.",
+        "Understanding the business goal comes before building a model.",
+    ],
+    "ru": [
+        "Хорошие данные — основа любой системы машинного обучения.",
+        "Важно правильно выбрать метрики для задачи.",
+        "Модель нужно мониторить после выкатки в продакшн.",
+        "Признаки сильно влияют на итоговое качество.",
+        "О масштабируемости стоит думать с самого начала.",
+        "Задержка и точность часто тянут в разные стороны.",
+        "Обратная связь помогает системе улучшаться со временем.",
+        "Глубокие модели мощные, но требуют много ресурсов.",
+        "О приватности и безопасности нужно помнить всегда.",
+        "Пайплайн должен быть надёжным и простым в поддержке.",
+        "Инфраструктура играет большую роль в ML-проектах.",
+        "Сначала нужно понять бизнес-цель, а потом строить модель.",
+    ],
+}
+THIN = {
+    "en": "Q: Scale? A: 2M orders a day across 40 cities.\n"
+    "Q: Latency? A: The estimate must show at checkout within 100 ms.\n\n"
+    "Features are route distance, preparation time and couriers nearby; we split by time.\n\n"
+    "GBDT from the backend is fast enough for 100 ms; we retrain weekly and A/B test it against "
+    "the current estimate.",
+    "ru": "Вопрос: масштаб? Ответ: 2 млн заказов в день в 40 городах.\n"
+    "Вопрос: задержка? Ответ: оценка должна появиться на чекауте за 100 мс.\n\n"
+    "Признаки — расстояние маршрута, время готовки и свободные курьеры рядом; делим по времени."
+    "\n\nGBDT на бэкенде укладывается в 100 мс; переобучаем еженедельно и проверяем A/B-тестом "
+    "против текущей оценки.",
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_pages_of_platitudes_around_a_thin_answer_change_no_score(
+    kb: KnowledgeBase, lang: Lang
+) -> None:
+    # About 1,500 words of sentences that commit to nothing before the answer and as many after.
+    lines = PLATITUDES[lang] * 15
+    before, after = " ".join(lines), " ".join(reversed(lines))
+    thin = scores(grade(kb, THIN[lang], lang, scenario="eta_prediction"))
+    padded = grade(kb, f"{before}\n\n{THIN[lang]}\n\n{after}", lang, scenario="eta_prediction")
+    assert scores(padded) == thin
+    assert not any(q in before + after for s in padded.sections for q in s.evidence)
+
+
+CLARIFIED = {
+    "en": "Q: Scale? A: 2M orders a day across 40 cities, 18 months of history.\n"
+    "Q: Latency? A: The estimate must show at checkout within 100 ms.\n"
+    "Q: Privacy? A: GPS traces are personal data, kept 90 days.\n\n"
+    "## Data\nFeatures are route distance, preparation time and couriers nearby, because they "
+    "drive the delay. The label is the minutes from order to delivery.",
+    "ru": "Вопрос: масштаб? Ответ: 2 млн заказов в день в 40 городах, история за 18 месяцев.\n"
+    "Вопрос: задержка? Ответ: оценка должна появиться на чекауте за 100 мс.\n"
+    "Вопрос: приватность? Ответ: GPS-треки — персональные данные, храним 90 дней.\n\n"
+    "## Данные\nПризнаки — расстояние маршрута, время готовки и число свободных курьеров, потому "
+    "что они определяют задержку. Метка — минуты от заказа до доставки.",
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_the_answer_a_clarifying_question_got_stays_with_the_requirements(
+    kb: KnowledgeBase, lang: Lang
+) -> None:
+    report = grade(kb, CLARIFIED[lang], lang, scenario="eta_prediction")
+    answers = [line.split("?", 1)[1].strip() for line in CLARIFIED[lang].splitlines()[:3]]
+    assert report.section("requirements").evidence
+    assert all(q in " ".join(answers) for q in report.section("requirements").evidence)
+    assert not any(q in " ".join(answers) for q in report.section("data").evidence)
+
+
+RESTATED = (
+    "Photo-to-product retrieval, server-side, under 500 ms at about 300 QPS; 20M images / 3M "
+    "products, +50k products daily.\n\n"
+    "Offline we report recall@10 on held-out query photos and online the purchase rate after a "
+    "visual search, because purchases are what the shop values.\n\n"
+    "The index is HNSW with PQ codes on CPU nodes, rebuilt daily with the new products; we "
+    "monitor latency and empty results with alerts."
+)
+
+
+def test_restated_facts_are_quoted_as_requirements_even_in_another_sections_words(
+    kb: KnowledgeBase,
+) -> None:
+    report = grade(kb, RESTATED, scenario="visual_search")
+    first = RESTATED.split("\n\n", 1)[0]
+    assert any(q in first for q in report.section("requirements").evidence)
+    assert not any(q in first for q in report.section("serving").evidence)
+
+
+@pytest.mark.parametrize(
+    ("lang", "answer", "scenario", "checkpoint"),
+    [
+        ("en", "## Metrics\nOffline we track MRR and success@10 on the last week of queries, "
+         "because the first right suggestion matters most.", "query_autocomplete",
+         "metrics.offline"),
+        ("en", "## Metrics\nOnline we watch the chargeback rate and the decline rate per "
+         "merchant, because blocking good customers costs as much as fraud.", "payment_fraud",
+         "metrics.online"),
+        ("ru", "## Сервинг\nПосле запуска мониторим задержку и долю отклонённых платежей каждый "
+         "час, потому что так сбой виден сразу.", "payment_fraud", "serving.monitoring"),
+        ("en", "## Requirements\nRestating the task: rank the catalogue's products for a typed "
+         "query within 60 ms, since search is the main way customers shop.", "search_ranking",
+         "requirements.restate"),
+        ("en", "## Architecture\nWhat people do with the results goes back into the next "
+         "version, which closes the feedback loop.", "search_ranking",
+         "architecture.feedback_loop"),
+    ],
+)  # fmt: skip
+def test_the_words_outside_writers_use_cover_their_points(
+    kb: KnowledgeBase, lang: Lang, answer: str, scenario: str, checkpoint: str
+) -> None:
+    section: SectionId = checkpoint.split(".")[0]  # type: ignore[assignment]
+    report = grade(kb, answer, lang, scenario=scenario)
+    assert report.section(section).evidence == [answer.split("\n", 1)[1]]
+    assert checkpoint not in missed(report, section)

@@ -29,6 +29,10 @@ RUN_IN_WORDS = 3
 LEAD_IN_WORDS = 8
 """A lead-in ("Let me draw the architecture end to end:") is at most this many words; a Markdown
 heading line longer than this is a paragraph written after a `#`, read as text."""
+LABEL_WORDS = 3
+"""A sentence's own run-in label ("Then the metrics: ...") is at most this many words besides
+function words; a longer one is a clause that uses a section's word for something else
+("дальше файнтюн метрик лернингом: ...", metric learning)."""
 FRAGMENT_WORDS = 3
 """A sentence of at most this many words is a fragment: it names a point, it does not cover it,
 unless it states a measured figure or a reason ("Latency 200 ms?", "100 million")."""
@@ -93,6 +97,8 @@ class Sentence:
     """The section its own run-in label names ("Metrics. Offline we ..." inside a paragraph)."""
     question: bool = False
     """It asks something ("Latency? A: 100 ms"): a clarifying question."""
+    answers: bool = False
+    """It follows a question on the same line ("Latency? A: 100 ms"): the answer to it."""
     fragment: bool = False
     """Short of content only by its length ("temporal split"): a named choice may still count."""
 
@@ -147,10 +153,12 @@ def split_sentences(answer: str) -> list[Sentence]:
         block_start = heading
         pros_seen = pros_seen or bool(_PRO.match(line))
         argued_row = pros_cons_left > 0 or (pros_seen and bool(_LIST_ITEM.match(line)))
+        asked = False
         for part in _SENTENCE_END.split(stripped.replace(" | ", ", ")):
             part = part.strip()
             if not part or _TAG.search(part) or part in to_the_grader:
                 continue
+            answers, asked = asked and "?" not in part, "?" in part
             content = not heading and _has_content(part)
             fragment = not heading and not content and _is_fragment(part)
             reasons = _reasons(part) if content else 0
@@ -159,7 +167,7 @@ def split_sentences(answer: str) -> list[Sentence]:
             pros_cons_left -= 1
             if _names_pros_and_cons(part):
                 pros_cons_left = PROS_CONS_ROWS
-            label = None if heading else _lead_in_section(part)
+            label = None if heading else _lead_in_section(part, LABEL_WORDS)
             if by_lead_in and label and label != by_lead_in and "?" not in part:
                 by_lead_in = label  # a block run together: its next label takes over
             out.append(
@@ -173,6 +181,7 @@ def split_sentences(answer: str) -> list[Sentence]:
                     heading=heading,
                     label=label,
                     question="?" in part,
+                    answers=answers,
                     fragment=fragment,
                 )
             )
@@ -227,9 +236,10 @@ def _named_section(text: str) -> SectionId | None:
     return min(found)[1] if found else None
 
 
-def _lead_in_section(line: str) -> SectionId | None:
+def _lead_in_section(line: str, most: int = LEAD_IN_WORDS) -> SectionId | None:
     """The section named by the label a text opens with: "Serving: ...", "**Data.** ...", or a
-    first sentence of a few words ("Requirements. We ...").
+    first sentence of a few words ("Requirements. We ..."), the label at most `most` words
+    besides function words.
 
     Only the first sentence can hold the label, so a colon further on is not mistaken for one.
     """
@@ -238,17 +248,25 @@ def _lead_in_section(line: str) -> SectionId | None:
     head, colon, _ = first.partition(":")
     run_in = rest and first.endswith(".") and len(words(first)) <= RUN_IN_WORDS
     label = bold.group(1) if bold else head if colon else first if run_in else ""
-    if not label or len(words(label)) > LEAD_IN_WORDS:
+    named = [w for w in words(label) if w not in STOP_WORDS]
+    if not label or len(words(label)) > LEAD_IN_WORDS or len(named) > most:
         return None
     return _named_section(label)
 
 
 def _reasons(sentence: str) -> int:
-    """Reason words in a sentence, a ", so" of consequence among them; none in a guess."""
+    """Reason words in a sentence, a ", so" of consequence among them; none in a guess.
+
+    One arrow between two clauses that move no data states a consequence in a note's shorthand
+    ("most impressions ignored -> subsample negatives"); arrows that move data or chain parts lay
+    out a pipeline instead.
+    """
     cues = lexicon().grading
     if sentence in cues.hedges:
         return 0
-    return len(cues.reason_terms.find(sentence)) + len(_CONSEQUENCE.findall(sentence))
+    arrows = len(_ARROW.findall(sentence))
+    therefore = arrows == 1 and not cues.flows.find(sentence) and not cues.components.find(sentence)
+    return len(cues.reason_terms.find(sentence)) + len(_CONSEQUENCE.findall(sentence)) + therefore
 
 
 def _names_pros_and_cons(sentence: str) -> bool:
@@ -313,7 +331,9 @@ def live_text(sentence: str) -> str:
 
 
 def figures(text: str) -> list[Figure]:
-    """The numbers a text states, scaled by what follows them ("12k", "40 млн", "six weeks")."""
+    """The numbers a text states, scaled by what follows them ("12k", "40 млн", "six weeks"). A
+    number written as a word is a figure only with a scale or a unit: "one of the most important"
+    states none."""
     spec = lexicon().grading.figures
     found: list[Figure] = []
     for m in _NUMBER.finditer(text):
@@ -335,7 +355,8 @@ def figures(text: str) -> list[Figure]:
             after = tokens[i + 1] if i + 1 < len(tokens) else ""
             scale = 1e3 if after in spec.thousand else 1e6 if after in spec.million else 1.0
             scale = 1e9 if after in spec.billion else scale
-            found.append(Figure(value * scale, scale > 1 or after in spec.units))
+            if scale > 1 or after in spec.units:
+                found.append(Figure(value * scale, True))
     return found
 
 
@@ -350,16 +371,17 @@ def _number(raw: str) -> float:
 
 def technical_names(text: str) -> list[str]:
     """Tokens shaped like a technical name: capitals inside (XGBoost, PR-AUC, GBDT), letters and
-    digits together (int8, NDCG@10) or letters joined by / @ _ (A/B, train/test)."""
+    digits together (int8, NDCG@10) or letters joined by / @ _ (A/B, train/test). A plain acronym
+    joined to a word names nothing more than the word: "ML-проектах", "AI-driven"."""
     plain = lexicon().grading.plain_acronyms
     found: list[str] = []
     for token in _TOKEN.findall(text):
         token = token.strip(".!?-–—~≈<>=+")
-        letters = _LETTER.findall(token)
-        if not letters or token.lower() in plain:
+        named = "-".join(p for p in token.split("-") if p.lower() not in plain)
+        if not _LETTER.search(named):
             continue
-        mixed = bool(_DIGIT.search(token)) and not _figure_token(token)
-        if len(_UPPER.findall(token)) >= 2 or mixed or _TECHNICAL_JOIN.search(token):
+        mixed = bool(_DIGIT.search(named)) and not _figure_token(named)
+        if len(_UPPER.findall(named)) >= 2 or mixed or _TECHNICAL_JOIN.search(named):
             found.append(token)
     return found
 
@@ -370,13 +392,9 @@ def _figure_token(token: str) -> bool:
     return bool(m and m.group(3))
 
 
+@lru_cache(maxsize=8192)
 def generic_term(term: str) -> bool:
     """A cue term all of whose words only name a broad topic ("monitor*", "offline and online")."""
-    return _generic_term(term)
-
-
-@lru_cache(maxsize=8192)
-def _generic_term(term: str) -> bool:
     generic = lexicon().grading.generic_terms
     named = [w for w in words(term.replace("*", " ")) if w not in STOP_WORDS]
     return bool(named) and all(generic.find(w) for w in named)

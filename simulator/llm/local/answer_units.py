@@ -1,0 +1,375 @@
+"""The units of an answer read against the local grade prompt's rubric block.
+
+The rubric block (`<rubric>` of `prompts/grade_local.md`) holds per section the checkpoints and the
+scenario's points with their cue terms, and under `scenario` its id, its facts (with the checkpoint
+a question about each covers) and the common mistakes to watch for. A unit (a sentence, list item
+or table row; `simulator/llm/local/answer_text.py`) is read against it: which checkpoints and
+points its live clauses name, which facts its figures state, which mistakes it makes, whether it
+commits to anything (so that it can cover what it names), and how strongly its words point at
+each section (what `simulator/llm/local/section_filing.py` files it by): a clarifying question,
+the answer it got and a restatement of the scenario's facts point at the requirements whatever
+other section their words name.
+"""
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from pydantic import BaseModel
+
+from simulator.base.sections import SectionId
+from simulator.base.textnorm import STOP_WORDS, compiled_terms, stems, words
+from simulator.kb.knowledge import PIPELINE_ROLE
+from simulator.kb.lexicon import lexicon
+from simulator.kb.mistakes import Mistake
+from simulator.llm.local.answer_text import (
+    Sentence,
+    figures,
+    generic_term,
+    live_text,
+    technical_names,
+)
+
+DECLARED = 2.5
+"""How strongly a heading or a block's lead-in holds its units in the section it names: a unit
+under "## Metrics" that speaks of latency in passing stays a metrics unit."""
+LABELLED = 3.0
+"""How strongly a unit's own run-in label ("Serving: ...") files it."""
+GENERIC_PULL = 0.4
+"""How strongly a checkpoint named only by broad topic words ("features", "latency") pulls a unit
+towards its section, against 1 for a specific term ("split by time", "A/B test")."""
+FACT_PULL = 0.5
+"""A fact's figure pulls towards the checkpoint asking about it covers: facts are quoted in every
+section, so less than a cue word."""
+CHAIN_PULL = 1.0
+"""A chain of arrows lays out the pipeline: each arrow after the first pulls towards its section
+like a cue word, so a long chain is the architecture whatever parts it names."""
+POINT_PULL = 0.5
+"""A scenario point named pulls half as much as a specific cue word: points are this case's own
+words, and several sections' points share some of them."""
+QUESTION_PULL = 0.5
+"""A question pulls towards the requirements (a clarifying one), not far: a section may ask
+itself one ("was the final query in our top-k?")."""
+ASKING_PULL = 1.0
+"""A sentence that says it asks ("I'd ask how quickly...") pulls towards the requirements."""
+REPLY_PULL = 1.0
+"""The answer a clarifying question got ("Privacy? A: GPS traces are kept 90 days") is what the
+interviewer said: requirements, whatever section its words name."""
+RESTATED_SHARE = 0.6
+"""A unit most of whose words are the scenario's facts' own words restates them..."""
+RESTATED_WORDS = 3
+"""...when it has at least this many words that carry meaning (a phrase of two proves nothing)."""
+RESTATED_PULL = 1.0
+"""A restated fact ("20M images / 3M products, +50k products daily") is the requirements'
+content, even where a fact's words name another section ("consent", "daily")."""
+WIRED_COMPONENTS = 2
+"""Units that move data between at least this many named parts say how the system connects."""
+CHAIN_ARROWS = 2
+"""Two arrows chain three parts (a -> b -> c): a pipeline laid out, not one step."""
+_ARROW = re.compile(r"->|→|=>|⇒")
+_COMPOUND = re.compile(r"(?<=\w)[-/](?=\w)")
+_AT_K = re.compile(r"(?<=\w)@\d+\b")
+
+
+class CueItem(BaseModel):
+    id: str
+    weight: float = 1.0
+    terms: list[str]
+    role: str | None = None
+    """`pipeline` for the checkpoint that laying out the system covers (knowledge/rubric.yaml)."""
+
+
+class SectionCues(BaseModel):
+    checkpoints: list[CueItem]
+    points: list[CueItem] = []
+
+
+class FactCue(BaseModel):
+    id: str
+    checkpoint: str | None = None
+    """The checkpoint a clarifying question about this fact covers, if any."""
+    en: str = ""
+    ru: str = ""
+
+
+class WatchItem(BaseModel):
+    id: str
+    section: SectionId | None = None
+
+
+class ScenarioCues(BaseModel):
+    id: str | None = None
+    """The scenario graded against."""
+    facts: list[FactCue] = []
+    watch_list: list[WatchItem] | None = None
+    """The common mistakes to watch for; unset: the catalogue's entries for the scenario."""
+
+
+class RubricBlock(BaseModel):
+    sections: dict[SectionId, SectionCues]
+    scenario: ScenarioCues = ScenarioCues()
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """The rubric's pipeline checkpoint (`role: pipeline`) and its section.
+
+    A chain of arrows (a -> b -> c), or units that wire named parts together, lay out the
+    pipeline, whatever its boxes are called.
+    """
+
+    section: SectionId
+    checkpoint: str
+
+
+def pipeline_of(rubric: RubricBlock) -> Pipeline | None:
+    """The checkpoint the rubric block marks `role: pipeline`, if any."""
+    return next(
+        (
+            Pipeline(section_id, c.id)
+            for section_id, cues in rubric.sections.items()
+            for c in cues.checkpoints
+            if c.role == PIPELINE_ROLE
+        ),
+        None,
+    )
+
+
+@dataclass(frozen=True)
+class FactFigures:
+    """A scenario fact as the grader compares answers with it: its figures and its words."""
+
+    id: str
+    checkpoint: str | None
+    values: tuple[tuple[float, bool], ...]
+    """Each figure's value and whether it has a unit or scale: "2 seconds" is not "two
+    thresholds"."""
+    stems: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One unit of the answer and what it says against this rubric."""
+
+    sentence: Sentence
+    hits: dict[SectionId, frozenset[str]]
+    """Checkpoints its live clauses name (and the pipeline, and what a stated fact covers)."""
+    points: dict[SectionId, frozenset[str]]
+    """Scenario points its live clauses name."""
+    pull: dict[SectionId, float]
+    """How strongly its words point at each section (see `_pull`)."""
+    facts: frozenset[str]
+    """Facts whose figures it states."""
+    mistakes: tuple[Mistake, ...]
+    credit: bool
+    """It says something (content) and commits to something: it can cover what it names."""
+    components: frozenset[str]
+    """Named parts of a running system (stores, queues, jobs, services)."""
+    moves: bool
+    """It moves data from one part to another ("writes to", an arrow)."""
+    chain: bool
+    """Its arrows chain three parts or more (a -> b -> c)."""
+
+    def emission(self, section: SectionId) -> float:
+        """How strongly this unit is about `section`."""
+        s = self.sentence
+        own = sum(m.section == section for m in self.mistakes)
+        return (
+            self.pull.get(section, 0.0)
+            + own
+            + DECLARED * (s.declared == section)
+            + LABELLED * (s.label == section)
+        )
+
+
+# ----- reading the units against the rubric ----------------------------------------------------
+
+
+def fact_figures(facts: Sequence[FactCue]) -> list[FactFigures]:
+    """The scenario's facts as answers are compared with them: their figures and their words."""
+    out = []
+    for fact in facts:
+        text = f"{fact.en}\n{fact.ru}"
+        values = tuple(dict.fromkeys((f.value, f.measured) for f in figures(text)))
+        out.append(FactFigures(fact.id, fact.checkpoint, values, _stems(text)))
+    return out
+
+
+def _stems(text: str) -> frozenset[str]:
+    """Stems of the words that carry meaning: no function words, no numbers, no short tokens."""
+    return frozenset(s for s in stems(text) if len(s) > 2 and s not in STOP_WORDS and s.isalpha())
+
+
+def _tied_facts(text: str, facts: Sequence[FactFigures]) -> frozenset[str]:
+    """Facts whose figure the text states (the same value, measured the same way), in a sentence
+    that shares a word with the fact: a digit alone ("as noted in 3 places") ties to nothing."""
+    values = {(f.value, f.measured) for f in figures(text)}
+    if not values:
+        return frozenset()
+    own = _stems(text)
+    return frozenset(
+        f.id
+        for f in facts
+        if own & f.stems and any(_same(v, w) and m == n for v, m in values for w, n in f.values)
+    )
+
+
+def _restates(text: str, facts: Sequence[FactFigures]) -> bool:
+    """Most of the unit's words are the scenario's facts' words, and it names no technique: it
+    says back what the interviewer said, it designs nothing."""
+    own = _stems(text)
+    if len(own) < RESTATED_WORDS or technical_names(text):
+        return False
+    said = frozenset().union(*(f.stems for f in facts))
+    return len(own & said) >= RESTATED_SHARE * len(own)
+
+
+def _same(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-6 * max(abs(a), abs(b), 1.0)
+
+
+def _commits(text: str, found_terms: Sequence[str], measured: bool, facts: frozenset[str]) -> bool:
+    """A unit commits to something when it states a figure or a fact, names a technique or tool,
+    or uses a cue word that is more than a broad topic ("split by time", not "the data")."""
+    if measured or facts or technical_names(text):
+        return True
+    return any(not generic_term(t) for t in found_terms)
+
+
+def read_unit(
+    sentence: Sentence,
+    rubric: RubricBlock,
+    pipeline: Pipeline | None,
+    facts: Sequence[FactFigures],
+    watch: Sequence[Mistake],
+) -> Unit:
+    """What one unit names, states and commits to, and how strongly it is about each section."""
+    text = sentence.text
+    live = live_text(text) if sentence.content else text
+    # "PR-AUC" names AUC and "A/B-тест" a test: cue words match inside compounds too, and
+    # "recall@10" is the "recall@k" of a cue term.
+    live = f"{live} {_COMPOUND.sub(' ', live)}" if _COMPOUND.search(live) else live
+    live = f"{live} {_AT_K.sub('@k', live)}" if _AT_K.search(live) else live
+    hits: dict[SectionId, frozenset[str]] = {}
+    points: dict[SectionId, frozenset[str]] = {}
+    found: dict[SectionId, list[tuple[str, ...]]] = {}
+    found_points: dict[SectionId, list[tuple[str, ...]]] = {}
+    for section_id, cues in rubric.sections.items():
+        cps, pts = set(), set()
+        for c in cues.checkpoints:
+            terms = compiled_terms(tuple(c.terms)).find(live)
+            if terms:
+                cps.add(c.id)
+                found.setdefault(section_id, []).append(tuple(terms))
+        for p in cues.points:
+            terms = compiled_terms(tuple(p.terms)).find(live)
+            if terms:
+                pts.add(p.id)
+                found_points.setdefault(section_id, []).append(tuple(terms))
+        if cps:
+            hits[section_id] = frozenset(cps)
+        if pts:
+            points[section_id] = frozenset(pts)
+    pull = _pull(found, found_points)
+    point_terms = [t for groups in found_points.values() for g in groups for t in g]
+    grading = lexicon().grading
+    components = frozenset(grading.components.find(live)) if not sentence.heading else frozenset()
+    moves = bool(grading.flows.find(text) or _ARROW.search(text))
+    arrows = len(_ARROW.findall(text))
+    chain = arrows >= CHAIN_ARROWS
+    if pipeline and (chain or (len(components) >= WIRED_COMPONENTS and moves)):
+        section = pipeline.section
+        hits[section] = hits.get(section, frozenset()) | {pipeline.checkpoint}
+        pull[section] = pull.get(section, 0.0) + max(1.0, CHAIN_PULL * (arrows - 1))
+    tied = _tied_facts(live, facts) if not sentence.heading else frozenset()
+    for fact in facts:
+        if fact.id in tied and fact.checkpoint:
+            owner = _section_of(rubric, fact.checkpoint)
+            if owner:
+                hits[owner] = hits.get(owner, frozenset()) | {fact.checkpoint}
+                pull[owner] = pull.get(owner, 0.0) + FACT_PULL
+    clarifies = (
+        QUESTION_PULL * sentence.question
+        + ASKING_PULL * bool(grading.asking.find(text))
+        + REPLY_PULL * sentence.answers
+        + RESTATED_PULL * _restates(text, facts)
+    )
+    if clarifies:
+        pull["requirements"] = pull.get("requirements", 0.0) + clarifies
+    measured = any(f.measured for f in figures(live))
+    terms = [t for groups in found.values() for g in groups for t in g]
+    terms += point_terms + list(components)
+    # A question commits to what it asks about: a clarifying question is the requirements' content.
+    commits = sentence.question or _commits(live, terms, measured, tied)
+    if sentence.fragment and any(not generic_term(t) for t in terms):
+        # A named choice of a few words ("temporal split;") says as much as a sentence.
+        sentence = replace(sentence, content=True, words=len(words(text)))
+    mistakes = tuple(m for m in watch if m.made_in(text)) if sentence.content else ()
+    return Unit(
+        sentence=sentence,
+        hits=hits,
+        points=points,
+        pull=pull,
+        facts=tied,
+        mistakes=mistakes,
+        credit=sentence.content and commits and not mistakes,
+        components=components,
+        moves=moves,
+        chain=chain,
+    )
+
+
+def _pull(
+    checkpoints: dict[SectionId, list[tuple[str, ...]]],
+    points: dict[SectionId, list[tuple[str, ...]]],
+) -> dict[SectionId, float]:
+    """How strongly the unit's cue words point at each section: a checkpoint named by a specific
+    term pulls fully, one named only by broad topic words (GENERIC_PULL) pulls less, a scenario
+    point POINT_PULL; a term that several sections share splits its pull between them."""
+    sections_of: dict[str, set[SectionId]] = {}
+    for found in (checkpoints, points):
+        for section_id, groups in found.items():
+            for term in (t for g in groups for t in g):
+                sections_of.setdefault(term.lower(), set()).add(section_id)
+    pull: dict[SectionId, float] = {}
+    for found, weight in ((checkpoints, 1.0), (points, POINT_PULL)):
+        for section_id, groups in found.items():
+            for group in groups:
+                pull[section_id] = pull.get(section_id, 0.0) + max(
+                    weight
+                    * (GENERIC_PULL if generic_term(t) else 1.0)
+                    / len(sections_of[t.lower()])
+                    for t in group
+                )
+    return pull
+
+
+def _section_of(rubric: RubricBlock, checkpoint: str) -> SectionId | None:
+    return next(
+        (
+            sid
+            for sid, cues in rubric.sections.items()
+            if any(c.id == checkpoint for c in cues.checkpoints)
+        ),
+        None,
+    )
+
+
+def elaborations(units: list[Unit]) -> list[Unit]:
+    """A sentence that argues (gives a reason) right after one that commits, in the same block,
+    argues about that choice ("LightGBM on the features. Pros: fast, cons: no interactions."):
+    it commits too. One step only, so a run of platitudes never inherits from one another."""
+    out = list(units)
+    for i in range(1, len(units)):
+        prev, unit = units[i - 1], units[i]
+        s = unit.sentence
+        if (
+            not unit.credit
+            and s.content
+            and s.reasons
+            and not unit.mistakes
+            and prev.credit
+            and prev.sentence.block == s.block
+        ):
+            out[i] = replace(unit, credit=True)
+    return out

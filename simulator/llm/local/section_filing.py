@@ -1,0 +1,165 @@
+"""Filing each unit of an answer under exactly one section.
+
+The units that commit to something are filed by the path through them that best fits what each
+one is about (a Viterbi path over the six sections): a unit's own cue words, points, facts,
+mistakes, heading and label (`Unit.emission`), what its words and its neighbours' are about by
+the knowledge base's own texts (`simulator/llm/local/section_model.py`), and, for an answer
+written for one section, what the whole answer is about. Changing section costs more inside a
+block than where a new one starts, so the path changes section only where the content does:
+headings, bullets, one paragraph or a shuffled order file the same words the same way. The units
+that only name things (headings, lists of names, platitudes) are filed afterwards, each by its
+own words and its nearest committing neighbour: padding, however long, moves nothing else.
+"""
+
+import bisect
+import itertools
+from collections import Counter
+from collections.abc import Sequence
+
+from simulator.base.sections import SECTION_IDS, SectionId
+from simulator.llm.local.answer_units import Unit
+from simulator.llm.local.section_model import section_model
+
+SWITCH_AT_BLOCK = 0.5
+"""What changing section costs where a new block (paragraph, list, table) starts..."""
+SWITCH_INSIDE_BLOCK = 1.5
+"""...and inside one: a paragraph is about one thing unless its words clearly move on."""
+TOPIC_WINDOW = 3
+"""Neighbours each side whose words count for what a unit is about."""
+TOPIC_PULL = 0.5
+"""How strongly what a unit's words are about (`section_model`, a probability) pulls it."""
+ANSWER_PULL = 1.0
+"""How strongly what the whole answer is about pulls each unit: an answer written for one section
+files its passing mentions of others under it; a whole design spreads this evenly."""
+ANSWER_FLOOR = 0.17
+"""An even share of six sections: a whole design spreads about this much on each, and only what
+an answer holds above it on one section pulls its units there."""
+
+
+def attribute(units: Sequence[Unit]) -> list[SectionId]:
+    """The section of each unit.
+
+    The units that commit to something are filed by the path through them that best fits what
+    each is about, where changing section costs SWITCH_AT_BLOCK at a new block and
+    SWITCH_INSIDE_BLOCK inside one (a Viterbi path; ties keep the section the units before were
+    in). A unit that only names things (a heading, a list of names, a platitude) files itself
+    afterwards, so no run of them, however long, moves the units that say something.
+    """
+    topics = _topics(units)
+    said = [i for i, u in enumerate(units) if u.credit]
+    whole = _answer_topic([units[i] for i in said])
+    filed = _path([units[i] for i in said], [topics[i] for i in said], whole)
+    path = dict(zip(said, filed, strict=True))
+    out = []
+    for i, unit in enumerate(units):
+        if i in path:
+            out.append(path[i])
+            continue
+        own = {s: unit.emission(s) + TOPIC_PULL * topics[i][s] for s in SECTION_IDS}
+        near = _nearest(said, i)
+        if near is None:
+            out.append(max(SECTION_IDS, key=lambda s: own[s]))
+            continue
+        # With its neighbour, unless its own words point elsewhere by more than leaving costs; a
+        # platitude (a sentence that commits to nothing) leaves only as a sentence would leave
+        # its paragraph, so pages of them name no section the answer left empty.
+        content = unit.sentence.content
+        cost = SWITCH_INSIDE_BLOCK if content else _switch_cost(units[near], unit)
+        out.append(max(SECTION_IDS, key=lambda s: own[s] - cost * (s != path[near])))
+    return out
+
+
+def settled(units: Sequence[Unit], path: Sequence[SectionId]) -> list[bool]:
+    """Whether each unit is filed where most of its block's committing units are. One that
+    breaks away from its paragraph is the least sure of its section: quoted last."""
+    filed: dict[int, Counter[SectionId]] = {}
+    for unit, section in zip(units, path, strict=True):
+        if unit.credit:
+            filed.setdefault(unit.sentence.block, Counter())[section] += 1
+    out = []
+    for unit, section in zip(units, path, strict=True):
+        counts = filed.get(unit.sentence.block)
+        out.append(not counts or counts[section] == max(counts.values()))
+    return out
+
+
+def _path(
+    units: Sequence[Unit], topics: Sequence[dict[SectionId, float]], whole: dict[SectionId, float]
+) -> list[SectionId]:
+    """The Viterbi path through `units` (see `attribute`)."""
+    if not units:
+        return []
+    sections = list(SECTION_IDS)
+    emission = [
+        {s: u.emission(s) + TOPIC_PULL * t[s] + ANSWER_PULL * whole[s] for s in sections}
+        for u, t in zip(units, topics, strict=True)
+    ]
+    best = dict(emission[0])
+    back: list[dict[SectionId, SectionId]] = []
+    for i, (prev, unit) in enumerate(itertools.pairwise(units), 1):
+        cost = _switch_cost(prev, unit)
+        leader = max(sections, key=lambda s: best[s])
+        step: dict[SectionId, SectionId] = {}
+        scores: dict[SectionId, float] = {}
+        for s in sections:
+            moved = best[leader] - cost
+            origin = s if best[s] >= moved else leader
+            step[s] = origin
+            scores[s] = (best[s] if origin == s else moved) + emission[i][s]
+        back.append(step)
+        best = scores
+    last = max(sections, key=lambda s: best[s])
+    path = [last]
+    for step in reversed(back):
+        path.append(step[path[-1]])
+    return path[::-1]
+
+
+def _switch_cost(a: Unit, b: Unit) -> float:
+    return SWITCH_AT_BLOCK if a.sentence.block != b.sentence.block else SWITCH_INSIDE_BLOCK
+
+
+def _nearest(said: Sequence[int], i: int) -> int | None:
+    """The committing unit nearest to unit `i` (the one before it on a tie), if any."""
+    k = bisect.bisect_left(said, i)
+    near = said[max(0, k - 1) : k + 1]
+    return min(near, key=lambda j: (abs(j - i), j)) if near else None
+
+
+def _topics(units: Sequence[Unit]) -> list[dict[SectionId, float]]:
+    """What each unit is about by its words and its neighbours' in the same block (TOPIC_WINDOW
+    units each side): a sentence alone says little, its paragraph more."""
+    model = section_model()
+    nothing = {s: 0.0 for s in SECTION_IDS}
+    out = []
+    for i, unit in enumerate(units):
+        block = unit.sentence.block
+        near = [
+            u.sentence.text
+            for u in units[max(0, i - TOPIC_WINDOW) : i + TOPIC_WINDOW + 1]
+            if u.sentence.block == block and _says(u)
+        ]
+        out.append(model.posterior(" ".join(near)) if _says(unit) else nothing)
+    return out
+
+
+def _says(unit: Unit) -> bool:
+    """A unit whose words can say what it is about: content, or a phrase that names points (not
+    a heading, a code line or a stray fragment)."""
+    s = unit.sentence
+    return not s.heading and (s.content or bool(unit.hits or unit.points))
+
+
+def _answer_topic(units: Sequence[Unit]) -> dict[SectionId, float]:
+    """How far the answer as a whole is about one section: the mean of what each of its
+    committing units says by its own words (weighted by words), above ANSWER_FLOOR. A design of
+    every section spreads below it and pulls nothing; platitudes around a thin answer do not
+    decide what it is about, and one paragraph holding two sections is not about one of them."""
+    model = section_model()
+    weights = [u.sentence.words for u in units]
+    total = sum(weights) or 1
+    topics = [model.posterior(u.sentence.text) for u in units]
+    mean = {
+        s: sum(w * t[s] for w, t in zip(weights, topics, strict=True)) / total for s in SECTION_IDS
+    }
+    return {s: max(0.0, v - ANSWER_FLOOR) / (1 - ANSWER_FLOOR) for s, v in mean.items()}
