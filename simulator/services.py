@@ -1,4 +1,4 @@
-"""What the UI and the CLI call: open an interview, grade a design, prepare the index.
+"""What the UI and the CLI call: open an interview, grade (and keep) a design, prepare the index.
 
 Both front ends run the same code through here. The interviewer and the grader only receive their
 parts; building a model happens here, through the one door (simulator/llm/backends.py).
@@ -17,7 +17,7 @@ from simulator.base.textnorm import detect_lang
 from simulator.grading.grader import grade_answer
 from simulator.grading.types import GradeReport
 from simulator.interview.interviewer import Interviewer
-from simulator.interview.session import InterviewSession
+from simulator.interview.session import InterviewSession, Turn, now_utc
 from simulator.interview.store import SessionStore, open_store
 from simulator.kb.knowledge import KnowledgeBase, load_knowledge
 from simulator.llm.backends import get_chat_model
@@ -122,3 +122,32 @@ def grade_design(
         settings=settings,
         scenario=scenario,
     )
+
+
+def save_design(
+    store: SessionStore,
+    design: str,
+    report: GradeReport,
+    *,
+    scenario_id: str | None,
+    model_spec: str,
+) -> InterviewSession:
+    """Keep a graded written design in `store`, beside the interviews: a finished session of kind
+    "design" whose one candidate turn is the design and whose report is `report`."""
+    now = now_utc()
+    # The turn is filed under the section the design covered best, as a candidate turn is.
+    best = max(report.sections, key=lambda s: s.score)
+    session = InterviewSession(
+        kind="design",
+        scenario_id=scenario_id or "",
+        lang=report.lang,
+        model=model_spec,
+        started_at=now,
+        finished_at=now,
+        last_activity=now,
+        turns=[Turn(role="candidate", text=design, section=best.id, kind="answer", at=now)],
+        status="finished",
+        report=report,
+    )
+    store.create(session)
+    return session

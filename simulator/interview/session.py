@@ -17,6 +17,7 @@ from simulator.grading.types import GradeReport
 Role = Literal["interviewer", "candidate"]
 Status = Literal["active", "finished"]
 Difficulty = Literal["easy", "normal", "hard"]
+SessionKind = Literal["interview", "design"]
 
 DIFFICULTY_MINUTES: dict[Difficulty, int] = {"easy": 60, "normal": 45, "hard": 30}
 """The time budget each difficulty gives an interview."""
@@ -93,6 +94,10 @@ def total_tokens(turns: Iterable[Turn]) -> TurnTokens:
 
 class InterviewSession(BaseModel):
     id: str = Field(default_factory=lambda: uuid.uuid4().hex[:12])
+    kind: SessionKind = "interview"
+    """An interview, or a written design graded on its own: one candidate turn holding the
+    design, finished and graded when saved; its `scenario_id` is "" when it was graded against
+    no scenario."""
     scenario_id: str
     lang: Lang
     model: str = "local"

@@ -23,7 +23,13 @@ from simulator.base.errors import InputError, StorageError
 from simulator.base.sections import SectionId
 from simulator.base.settings import Settings
 from simulator.interview.identity import LOCAL_USER
-from simulator.interview.session import DIFFICULTY_MINUTES, Difficulty, InterviewSession, Turn
+from simulator.interview.session import (
+    DIFFICULTY_MINUTES,
+    Difficulty,
+    InterviewSession,
+    SessionKind,
+    Turn,
+)
 from simulator.storage.engine import (
     DB_NAME,
     Database,
@@ -39,6 +45,7 @@ __all__ = ["DB_NAME", "SessionListing", "SessionStore", "SessionSummary", "open_
 
 _SUMMARY_COLUMNS = (
     sessions.c.id,
+    sessions.c.kind,
     sessions.c.scenario_id,
     sessions.c.lang,
     sessions.c.model,
@@ -58,6 +65,8 @@ class SessionSummary(BaseModel):
     """What a list of sessions shows (History, `interview --list`), read without any turn."""
 
     id: str
+    kind: SessionKind
+    """An interview, or a written design graded on its own."""
     scenario_id: str
     lang: str
     model: str
@@ -167,6 +176,7 @@ class SessionStore:
                 insert(sessions).values(
                     id=session.id,
                     user_id=self.user_id,
+                    kind=session.kind,
                     scenario_id=session.scenario_id,
                     lang=session.lang,
                     model=session.model,

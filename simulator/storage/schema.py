@@ -2,9 +2,9 @@
 
 One row per session, one per turn. Times are ISO 8601 text and the state and scores JSON text, on
 both engines, so a value reads back exactly as it was written. A session row keeps, beside its
-state, the columns a listing needs (time budget, finish time, scores, turn count), so a listing
-never reads a turn or parses a state. Every session belongs to one user; turns belong to their
-session.
+state, the columns a listing needs (kind, time budget, finish time, scores, turn count), so a
+listing never reads a turn or parses a state. Every session belongs to one user; turns belong to
+their session.
 """
 
 from sqlalchemy import Column, Float, ForeignKey, Index, Integer, MetaData, Table, Text
@@ -16,6 +16,7 @@ sessions = Table(
     metadata,
     Column("id", Text, primary_key=True),
     Column("user_id", Text, nullable=False),
+    Column("kind", Text, nullable=False),
     Column("scenario_id", Text, nullable=False),
     Column("lang", Text, nullable=False),
     Column("model", Text, nullable=False),

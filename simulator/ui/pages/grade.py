@@ -1,14 +1,15 @@
-"""Grade a written design: paste it or upload it, see what will be graded, get the report."""
+"""Grade a written design: paste it or upload it, see what will be graded, get the report (kept
+in History)."""
 
 import streamlit as st
 
 from simulator.base.errors import SimulatorError
 from simulator.base.files import MAX_DESIGN_BYTES, decode_user_bytes
 from simulator.base.textnorm import detect_lang
-from simulator.services import grade_design
+from simulator.services import grade_design, save_design
 from simulator.ui.model_picker import model_picker
 from simulator.ui.report_panel import show_report
-from simulator.ui.resources import base_settings, knowledge, model_label, ui_state
+from simulator.ui.resources import base_settings, knowledge, model_label, ui_state, user_store
 from simulator.ui.state import bound
 from simulator.ui.text import t
 
@@ -58,17 +59,28 @@ def render() -> None:
             return
         with st.spinner(t("grading", lang)):
             try:
-                ui.grade_report = grade_design(
+                report = grade_design(
                     choice.settings(base),
                     design,
                     scenario_id=scenario_id or None,
                     lang=lang,
                     model_spec=choice.spec,
                 )
-                ui.grade_model = model_label(choice, lang)
             except SimulatorError as exc:
                 st.error(str(exc))
                 return
+        ui.grade_report, ui.grade_model = report, model_label(choice, lang)
+        try:  # kept in History; the report is shown even when it cannot be kept
+            save_design(
+                user_store(),
+                design,
+                report,
+                scenario_id=scenario_id or None,
+                model_spec=choice.spec,
+            )
+            st.success(t("design_saved", lang))
+        except SimulatorError as exc:
+            st.error(t("design_not_saved", lang, error=str(exc)))
     if ui.grade_report is not None:
         show_report(ui.grade_report, kb, graded_by=ui.grade_model, ui_lang=lang)
 

@@ -1,4 +1,5 @@
-"""History: every saved interview in brief, to open or delete, and the scores over interviews.
+"""History: every saved interview and graded written design in brief, to open or delete, and
+the scores over interviews.
 
 Drawn from the store's light summaries: no turn is read to draw this page.
 """
@@ -21,28 +22,39 @@ from simulator.ui.text import t
 
 
 def scenario_title(kb: KnowledgeBase, scenario_id: str, lang: Lang) -> str:
+    if not scenario_id:  # a written design graded against no scenario
+        return t("history.no_scenario", lang)
     scenario = kb.scenario(scenario_id)
     return scenario.title(lang) if scenario else scenario_id
 
 
-def row(ui: UIState, summary: SessionSummary, kb: KnowledgeBase) -> None:
-    lang = ui.lang
+def meta_line(summary: SessionSummary, lang: Lang) -> str:
+    """Its language, date, duration (an interview's) and model, in one line."""
+    known = summary.lang in ("en", "ru")
+    fields = {
+        "lang": t(f"language.{summary.lang}", lang) if known else summary.lang,
+        "date": f"{summary.started_at:%Y-%m-%d %H:%M}",
+        "model": model_label(ModelChoice.of_spec(summary.model, base_settings()), lang),
+    }
+    if summary.kind == "design":
+        return t("history.design_meta", lang, **fields)
     ended = summary.finished_at or summary.updated_at
     minutes = max(0, round((ended - summary.started_at).total_seconds() / 60))
-    meta = t(
-        "history.meta",
-        lang,
-        lang=t(f"language.{summary.lang}", lang) if summary.lang in ("en", "ru") else summary.lang,
-        date=f"{summary.started_at:%Y-%m-%d %H:%M}",
-        duration=minutes,
-        model=model_label(ModelChoice.of_spec(summary.model, base_settings()), lang),
-    )
+    return t("history.meta", lang, duration=minutes, **fields)
+
+
+def row(ui: UIState, summary: SessionSummary, kb: KnowledgeBase) -> None:
+    lang = ui.lang
+    design = summary.kind == "design"
     with st.container(border=True):
         about, score, opening, deleting = st.columns([5, 2, 2, 2], vertical_alignment="center")
         about.markdown(f"**{scenario_title(kb, summary.scenario_id, lang)}**")
-        about.caption(meta)
+        about.caption(meta_line(summary, lang))
         if summary.overall is not None:
             score.markdown(f"{format_number(summary.overall, lang)} / 4")
+        if design:
+            score.badge(t("history.design", lang), icon=":material/description:", color="violet")
+        elif summary.overall is not None:
             score.badge(t("finished", lang), icon=":material/check:", color="green")
         else:
             score.badge(t("active", lang), icon=":material/pending:", color="blue")
@@ -53,7 +65,7 @@ def row(ui: UIState, summary: SessionSummary, kb: KnowledgeBase) -> None:
             ui,
             Confirm("delete", summary.id),
             button=t("delete", lang),
-            question=t("delete.confirm", lang),
+            question=t("delete.design_confirm" if design else "delete.confirm", lang),
             yes=t("delete.yes", lang),
             no=t("cancel", lang),
             where=deleting,
@@ -69,8 +81,12 @@ def scores_over_interviews(
     sessions: Sequence[SessionSummary], kb: KnowledgeBase, lang: Lang
 ) -> None:
     """The overall score of each graded interview in the order taken (the axis counts interviews,
-    not clock time), and each one's section scores in a table under it."""
-    graded = sorted((s for s in sessions if s.overall is not None), key=lambda s: s.started_at)
+    not clock time), and each one's section scores in a table under it; written designs are
+    listed, not charted."""
+    graded = sorted(
+        (s for s in sessions if s.kind == "interview" and s.overall is not None),
+        key=lambda s: s.started_at,
+    )
     if not graded:
         return
     number = t("history.number", lang)

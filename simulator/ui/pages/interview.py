@@ -1,7 +1,8 @@
 """The interview: the conversation, its progress and the finish; then the report.
 
 The page is `/interview?session=ID`: the URL alone reopens an interview (a reload, a new tab).
-An interview runs on the model it was started with, whatever the start page shows now.
+An interview runs on the model it was started with, whatever the start page shows now. A graded
+written design opens here too, read only.
 """
 
 import streamlit as st
@@ -9,6 +10,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from simulator.base.errors import InputError, SimulatorError
 from simulator.interview.session import InterviewSession
+from simulator.kb.knowledge import KnowledgeBase
 from simulator.ui.actions import start_interview
 from simulator.ui.chat import show_cost, show_turn
 from simulator.ui.confirm import two_step
@@ -51,6 +53,9 @@ def render() -> None:
         return
     choice = ui.model_for(session.id, session.model, base_settings())
     kb = knowledge()
+    if session.kind == "design":
+        written_design(ui, session, choice, kb)
+        return
     scenario = kb.scenario(session.scenario_id)
     difficulty = t(f"difficulty.{session.difficulty}", lang) if session.difficulty else ""
     title = scenario.title(session.lang) if scenario else session.scenario_id
@@ -89,6 +94,20 @@ def render() -> None:
     message = st.chat_input(t("input", lang), disabled=blocked is not None)
     if message:
         reply(ui, session, choice, live, message)
+
+
+def written_design(
+    ui: UIState, session: InterviewSession, choice: ModelChoice, kb: KnowledgeBase
+) -> None:
+    """A graded written design from History, read only: the design as typed, then its report."""
+    lang = ui.lang
+    scenario = kb.scenario(session.scenario_id)
+    title = scenario.title(lang) if scenario else t("history.no_scenario", lang)
+    st.subheader(t("design.title", lang, scenario=title))
+    with st.expander(t("design.text", lang)):
+        st.text(session.candidate_text(), width="stretch")
+    if session.report is not None:
+        show_report(session.report, kb, graded_by=model_label(choice, lang), ui_lang=lang)
 
 
 def progress_panel(ui: UIState, session: InterviewSession, choice: ModelChoice) -> None:
