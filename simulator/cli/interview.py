@@ -188,7 +188,8 @@ def _list_sessions(settings: Settings, *, as_json: bool) -> int:
     listing = open_store(settings).summaries()
     for notice in listing.skipped:  # a damaged row is named, and the others still listed
         print(f"note: {notice}", file=sys.stderr)
-    sessions = listing.sessions
+    # Written designs graded in the app are kept beside interviews; this lists interviews.
+    sessions = [s for s in listing.sessions if s.kind == "interview"]
     if as_json:
         print(
             json.dumps([s.model_dump(mode="json") for s in sessions], ensure_ascii=False, indent=2)

@@ -308,3 +308,20 @@ def test_a_database_from_a_newer_version_is_refused_in_one_line(tmp_path: Path) 
     assert proc.stderr.count("\n") == 1
     assert f"newer version (schema {head() + 3})" in proc.stderr
     assert "SIM_DATA_DIR" in proc.stderr
+
+
+def test_list_shows_interviews_not_the_written_designs_kept_beside_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    saved_sessions(tmp_path, ["talked"])
+    store = open_store(load_settings(data_dir=tmp_path))
+    design = InterviewSession(id="written", scenario_id="", lang="en", kind="design")
+    design.turns.append(
+        Turn(role="candidate", text="My design.", section="requirements", kind="answer")
+    )
+    store.create(design)
+    store.close()
+    monkeypatch.setenv("SIM_DATA_DIR", str(tmp_path))
+    code, out, _ = run_cli(capsys, "interview", "--list", "--json")
+    assert code == 0
+    assert [s["id"] for s in json.loads(out)] == ["talked"]
