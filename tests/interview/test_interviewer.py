@@ -38,6 +38,7 @@ from simulator.llm.scripted import ScriptedModel
 from simulator.llm.tasks.classify import MessageAnalysis, SectionBlock
 from simulator.llm.tokens import count_tokens
 from tests.support.paths import ROOT, TEST_DATA
+from tests.support.turn_decisions import decision
 
 TOY = TEST_DATA / "toy_knowledge"
 SCENARIO = "toy_recs"
@@ -109,21 +110,6 @@ def make(
 
 def say(interviewer: Interviewer, session: InterviewSession, message: object) -> str:
     return "".join(interviewer.reply(session, message))
-
-
-def decision(**fields: Any) -> dict[str, Any]:
-    """A scripted `TurnDecision`: an answer probed, unless `fields` say otherwise."""
-    base: dict[str, Any] = {
-        "message_kind": "answer",
-        "fact_ids": [],
-        "section": "requirements",
-        "points_covered": [],
-        "mistakes": [],
-        "points_asked": [],
-        "reply_kind": "probe",
-        "reply": "How much data will there be?",
-    }
-    return base | fields
 
 
 def one_point_per_section(kb: KnowledgeBase) -> list[str]:

@@ -16,6 +16,7 @@ from simulator.interview.session import InterviewSession
 from simulator.kb.knowledge import KnowledgeBase, load_knowledge
 from simulator.llm.scripted import ScriptedModel
 from tests.support.paths import TEST_DATA
+from tests.support.turn_decisions import decision
 
 SCENARIO = "toy_recs"
 
@@ -28,20 +29,6 @@ def kb() -> KnowledgeBase:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return load_settings(data_dir=tmp_path, knowledge_dir=TEST_DATA / "toy_knowledge")
-
-
-def decision(**fields: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "message_kind": "answer",
-        "fact_ids": [],
-        "section": "requirements",
-        "points_covered": [],
-        "mistakes": [],
-        "points_asked": [],
-        "reply_kind": "probe",
-        "reply": "What would you like to know first?",
-    }
-    return base | fields
 
 
 def interview(kb: KnowledgeBase, settings: Settings, *replies: dict[str, Any]) -> tuple:

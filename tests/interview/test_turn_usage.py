@@ -10,21 +10,12 @@ from simulator.llm.reply_model import prompt_text
 from simulator.llm.scripted import ScriptedModel
 from simulator.llm.tokens import count_tokens
 from tests.support.paths import TEST_DATA
-
-DECISION = {
-    "message_kind": "answer",
-    "fact_ids": [],
-    "section": "requirements",
-    "points_covered": [],
-    "mistakes": [],
-    "points_asked": [],
-    "reply_kind": "probe",
-}
+from tests.support.turn_decisions import decision
 
 
 def test_each_model_turn_records_the_usage_its_reply_reported(tmp_path: Path) -> None:
     knowledge = TEST_DATA / "toy_knowledge"
-    model = ScriptedModel(DECISION | {"reply": "Go on."}, DECISION | {"reply": "And then?"})
+    model = ScriptedModel(decision(reply="Go on."), decision(reply="And then?"))
     settings = load_settings(data_dir=tmp_path, knowledge_dir=knowledge)
     iv = Interviewer(kb=load_knowledge(knowledge), model=model, settings=settings)
     session = iv.start("toy_recs", "en")

@@ -3,7 +3,6 @@
 import json
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -17,15 +16,9 @@ from simulator.kb.knowledge import load_knowledge
 from simulator.llm.backends import get_chat_model
 from simulator.report.render import render_report, to_html, to_markdown
 from tests.support.paths import ROOT
+from tests.support.transcript import PlainTurn as Turn
 
 ANSWER = ROOT / "tests/data/answers/thorough_ru.md"
-
-
-@dataclass
-class Turn:
-    role: str
-    text: str
-    kind: str
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ candidate's words shown as plain text (Markdown) or escaped text (HTML) whatever
 
 import json
 import re
-from dataclasses import dataclass
 from html.parser import HTMLParser
 
 import pytest
@@ -21,6 +20,7 @@ from simulator.kb.knowledge import KnowledgeBase, load_knowledge
 from simulator.llm.backends import get_chat_model
 from simulator.report.render import render_report, to_html, to_markdown
 from tests.support.paths import ROOT
+from tests.support.transcript import PlainTurn as Turn
 
 WRONG_CLAIMS = """## Requirements
 We recommend products to signed-in users. How many users do we have, and how fast must it answer?
@@ -56,13 +56,6 @@ MARKDOWN_TAGS = frozenset(
     | {"table", "thead", "tbody", "tr", "th", "td"}
 )
 """All the Markdown export may render to: our own structure, nothing from the candidate."""
-
-
-@dataclass
-class Turn:
-    role: str
-    text: str
-    kind: str
 
 
 @pytest.fixture(scope="module")
