@@ -130,6 +130,8 @@ class ClassifierLexicon(Strict):
     """A request for information phrased as a statement ("Tell me about...")."""
     interrogatives: WordList
     """A sentence that opens with one of these asks something."""
+    question_leads: WordList
+    """Chat lead-ins read past before a question word ("а как часто...", "so how many...")."""
     wh_words: WordList
     """A question word opening the part after a lead-in ("quick one: how ...") makes a question."""
     lead_words: WordList

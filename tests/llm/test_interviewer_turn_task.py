@@ -211,6 +211,27 @@ def test_a_question_no_fact_covers_is_the_candidates_call(lang: Lang, message: s
     assert decision.fact_ids == []
 
 
+@pytest.mark.parametrize(
+    ("lang", "message", "topic"),
+    [
+        (
+            "ru",
+            "а как часто схемы фрода меняются надо ж понимать как часто переобучать",
+            "retraining",
+        ),
+        ("ru", "ну и как быстро мошенники меняют свои схемы", "retraining"),
+        ("en", "so how much transaction history do we have", "data_scale"),
+        ("en", "and how fast does the fraud pattern drift", "retraining"),
+    ],
+)
+def test_a_chat_question_after_a_lead_in_needs_no_question_mark(
+    lang: Lang, message: str, topic: str
+) -> None:
+    decision = decide(message, lang)
+    assert (decision.message_kind, decision.reply_kind) == ("clarifying_question", "fact")
+    assert decision.fact_ids == [f"{SCENARIO}.{topic}"]
+
+
 # ----- navigation and disagreement --------------------------------------------------------------
 
 
@@ -312,6 +333,92 @@ def test_navigation_is_read_in_the_ways_people_ask(
     decision = decide(message, lang, section=section)
     assert (decision.message_kind, decision.section) == ("navigation", target)
     assert decision.fact_ids == []
+
+
+@pytest.mark.parametrize(
+    ("lang", "message", "section", "target"),
+    [
+        # function words between the request and the section do not count
+        ("en", "let me do the metrics first before architecture, ok?", "requirements", "metrics"),
+        ("en", "let me quickly do the metrics first", "requirements", "metrics"),
+        (
+            "en",
+            "I want to go over the metrics now, before we get to architecture",
+            "data",
+            "metrics",
+        ),
+        # a question that asks to go somewhere, with content in it, is navigation
+        (
+            "en",
+            "Now I want to speak about how we serve the model and do A/B test, can we go to "
+            "this part?",
+            "architecture",
+            "serving",
+        ),
+        (
+            "en",
+            "I'd like to talk a little about how we serve it, can we go there?",
+            "data",
+            "serving",
+        ),
+        # a section right after a skip is skipped, even after "let's"
+        (
+            "ru",
+            "Давай skip-нем пока архитектуру и сразу перейдём к data — там самое интересное с "
+            "chargeback-ами.",
+            "requirements",
+            "data",
+        ),
+        ("ru", "Давайте пропустим архитектуру и перейдём к модели", "requirements", "model"),
+        ("en", "Let's skip metrics for now and go to the data", "requirements", "data"),
+    ],
+)
+def test_navigation_reads_who_each_named_section_belongs_to(
+    lang: Lang, message: str, section: SectionId, target: SectionId
+) -> None:
+    decision = decide(message, lang, section=section)
+    assert (decision.reply_kind, decision.section) == ("steer", target)
+    assert decision.fact_ids == []
+
+
+@pytest.mark.parametrize(
+    ("lang", "message", "section", "target"),
+    [
+        (
+            "en",
+            "Okay, so I think I've said enough about the candidate generation side — "
+            "friends-of-friends, shared schools and workplaces, the cheap scoring to cut it to a "
+            "few thousand per user, and the nightly batch that writes into the key-value store — "
+            "and honestly I could keep going for a while but I'd rather not burn the clock on it, "
+            "so let's move on and talk about the model itself, the ranker specifically.",
+            "architecture",
+            "model",
+        ),
+        (
+            "en",
+            "So that's the feature pipeline: events land in Kafka, a Flink job computes the "
+            "rolling aggregates per card and merchant, and everything is written to the online "
+            "store with a nightly backfill for training. I think that covers it, so let's move on "
+            "to the model now.",
+            "architecture",
+            "model",
+        ),
+        (
+            "ru",
+            "В общем, по данным всё: метки берём из чарджбэков с задержкой в 60 дней, признаки "
+            "считаем по окну в 30 дней, дисбаланс закрываем весами классов, а выборку делим по "
+            "времени. Думаю, этого достаточно, давай перейдём к модели.",
+            "data",
+            "model",
+        ),
+    ],
+)
+def test_a_long_answer_that_ends_with_a_request_goes_there(
+    lang: Lang, message: str, section: SectionId, target: SectionId
+) -> None:
+    """Where the interview goes, even when a mistake in the answer is challenged first."""
+    decision = decide(message, lang, section=section)
+    assert (decision.message_kind, decision.section) == ("answer", target)
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ import json
 import re
 
 from simulator.base.sections import SECTION_IDS, SectionId
-from simulator.base.textnorm import compiled_terms, words
+from simulator.base.textnorm import STOP_WORDS, compiled_terms, words
 from simulator.kb.cues import FactsBlock
 from simulator.kb.lexicon import TermList, lexicon
 from simulator.llm.local.topic_corpus import trained_model
@@ -61,7 +61,8 @@ _CLAUSE_BREAK = re.compile(
 
 NAV_GAP = 2
 """At most this many words between a navigation cue and the section it names ("go back to the
-data", "start with the model"): further on, a section name belongs to the rest of the sentence
+data", "start with the model"), function words not counted ("let me do the metrics", "I want to
+speak about how we serve"): further on, a section name belongs to the rest of the sentence
 ("I'll start with logistic regression on hashed features")."""
 CUE_MAX_WORDS = 6
 """No navigation cue is longer than this many words."""
@@ -89,10 +90,14 @@ def _questions(sentences: list[str]) -> list[str]:
 
 
 def _is_question(sentence: str) -> bool:
-    toks = words(sentence)
+    """Ends with a question mark, or opens with a question word after any chat lead-ins ("а как
+    часто...", "so how many...") or has "ли"."""
     if sentence.rstrip().endswith("?"):
         return True
-    return bool(toks) and (_bare(toks[0]) in lexicon().classifier.interrogatives or "ли" in toks)
+    cues = lexicon().classifier
+    toks = words(sentence)
+    first = next((t for t in toks if t not in cues.question_leads), "")
+    return _bare(first) in cues.interrogatives or "ли" in toks
 
 
 def _asks_after_aside(sentence: str) -> bool:
@@ -155,9 +160,20 @@ def _first_span(toks: list[str], terms: TermList) -> tuple[int, int] | None:
     return next(iter(cue_spans(toks, terms)), None)
 
 
-def named_after(named: list[tuple[int, SectionId]], cues: list[tuple[int, int]]) -> list[SectionId]:
-    """The sections of `named` (`named_sections`) named right after one of the `cues` (spans)."""
-    return [s for start, s in named if any(0 <= start - end <= NAV_GAP for _, end in cues)]
+def named_after(
+    toks: list[str], named: list[tuple[int, SectionId]], cues: list[tuple[int, int]]
+) -> list[SectionId]:
+    """The sections of `named` (`named_sections` of `toks`) named right after one of the `cues`
+    (spans)."""
+
+    def gap(end: int, start: int) -> int:
+        return sum(w not in STOP_WORDS for w in toks[end:start])
+
+    return [
+        s
+        for start, s in named
+        if any(end <= start and gap(end, start) <= NAV_GAP for _, end in cues)
+    ]
 
 
 def asks_to_navigate(sentence: str) -> bool:
@@ -170,7 +186,8 @@ def asks_to_navigate(sentence: str) -> bool:
         return False
     spans = [*cue_spans(toks, cues.go_to), *cue_spans(toks, cues.skip)]
     spans += cue_spans(toks, cues.move_on)
-    return bool(cue_spans(toks, cues.go_back)) or bool(named_after(named_sections(toks), spans))
+    named = named_sections(toks)
+    return bool(cue_spans(toks, cues.go_back)) or bool(named_after(toks, named, spans))
 
 
 def cue_spans(toks: list[str], terms: TermList) -> list[tuple[int, int]]:

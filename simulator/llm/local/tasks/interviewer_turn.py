@@ -195,7 +195,9 @@ def decide(ctx: Context) -> TurnDecision:
         return _hint(ctx)
     content = _has_content(signals)
     navigation = _navigation(ctx, analysis, content)
-    if navigation is not None and not content:
+    # A question that asks for no fact but to go somewhere ("I want to speak about how we serve
+    # it, can we go to this part?") is a request to go there, content or not.
+    if navigation is not None and (not content or analysis.kind == "clarifying_question"):
         return _navigate(ctx, navigation)
     if _disagrees(message) and (len(words(message)) <= SHORT or not content):
         reply = [text("interviewer.challenge_reply", ctx.lang)]
@@ -383,13 +385,14 @@ def _navigation(ctx: Context, analysis: MessageAnalysis, content: bool) -> Navig
     go back?"), or the next one not done yet ("skip this", "metrics are covered, let's move on").
     In an answer with content, a cue counts only where it opens a request ("events go to Kafka"
     is no request to go anywhere)."""
-    toks = words(ctx.message)
+    message = _closing_request(ctx.message)
+    toks = words(message)
     if analysis.fact_ids or not toks or len(toks) > NAV_MAX_WORDS:
         return None
     cues = lexicon().classifier
     current = ctx.state.section
     named = named_sections(toks)
-    requests = _requests(ctx.message, toks) if content else None
+    requests = _requests(message, toks) if content or message != ctx.message else None
 
     def spans(terms: TermList) -> list[tuple[int, int]]:
         found = cue_spans(toks, terms)
@@ -397,9 +400,14 @@ def _navigation(ctx: Context, analysis: MessageAnalysis, content: bool) -> Navig
 
     go, back, skip = spans(cues.go_to), spans(cues.go_back), spans(cues.skip)
     move = spans(cues.move_on) if len(toks) <= SHORT else []
-    targets = named_after(named, go)
+    # A section belongs to the cue nearest before it: "давай skip-нем архитектуру и перейдём к
+    # data" skips the architecture, "skip to serving" (a skip and a go-to cue) goes to serving.
+    targets = [s for s in named_after(toks, named, go) if _nearest(s, named, go, skip)]
     if skip:
-        skipped = next((s for s in named_after(named, skip) if s not in targets), current)
+        skipped = next(
+            (s for s in named_after(toks, named, skip) if not _nearest(s, named, go, skip)),
+            current,
+        )
         rest = [s for s in targets if s != skipped] or [s for _, s in named if s != skipped]
         if rest:
             return Navigation("to", rest[0])
@@ -408,13 +416,13 @@ def _navigation(ctx: Context, analysis: MessageAnalysis, content: bool) -> Navig
         first = [s for start, s in named if go and go[0][1] <= start < back[0][0]]
         if first:  # "let me do data first and come back to metrics after"
             return Navigation("to", first[0])
-        before = named_after(named, back) or [s for _, s in named]
+        before = named_after(toks, named, back) or [s for _, s in named]
         if before:
             return Navigation("back", before[0])
         return Navigation("back", SECTION_IDS[max(SECTION_IDS.index(current) - 1, 0)])
     if targets:
         return Navigation("to", targets[0])
-    ahead = named_after(named, move)
+    ahead = named_after(toks, named, move)
     if ahead:
         return Navigation("to", ahead[0])
     if move or analysis.kind == "move_on":  # what was named is done
@@ -422,6 +430,36 @@ def _navigation(ctx: Context, analysis: MessageAnalysis, content: bool) -> Navig
     if named and len(toks) <= OFF_TOPIC_MAX_WORDS:
         return Navigation("to", named[0][1])
     return None
+
+
+def _closing_request(message: str) -> str:
+    """Where a request to go somewhere is read: the whole message, or in a longer one its last
+    `NAV_MAX_WORDS` words from a clause start ("...I'd rather not burn the clock on it, so let's
+    move on and talk about the model itself"): a long answer says where it wants to go last."""
+    toks = words(message)
+    if len(toks) <= NAV_MAX_WORDS:
+        return message
+    clauses = [c for c in _CLAUSE_BREAK.split(message) if words(c)]
+    tail: list[str] = []
+    while clauses and len(words(" ".join([clauses[-1], *tail]))) <= NAV_MAX_WORDS:
+        tail.insert(0, clauses.pop())
+    return ", ".join(tail) if tail else message
+
+
+def _nearest(
+    section: SectionId,
+    named: list[tuple[int, SectionId]],
+    cues: list[tuple[int, int]],
+    others: list[tuple[int, int]],
+) -> bool:
+    """Whether the last cue before where `section` is named is one of `cues`, not of `others`
+    (a tie goes to `others`: "lets skip metrics" is a go-to and a skip cue, and skips)."""
+    start = next(at for at, s in named if s == section)
+
+    def last(spans: list[tuple[int, int]]) -> int:
+        return max((end for _, end in spans if end <= start), default=-1)
+
+    return last(cues) > last(others)
 
 
 def _requests(message: str, toks: list[str]) -> Callable[[int], bool]:
