@@ -491,6 +491,66 @@ def test_pages_of_platitudes_around_a_thin_answer_change_no_score(
     assert not any(q in before + after for s in padded.sections for q in s.evidence)
 
 
+# Filler that only says something is to be clarified or tuned (outside answers 206, 213, 214 and
+# their filler lines), with two paraphrases of each: "clarify" and "hyperparameters" alone commit
+# to nothing, so pages of them neither earn nor pull the answer's own sentences elsewhere.
+META_PLATITUDES = {
+    "en": [
+        "There are a lot of things to clarify here, and the answers will shape everything else.",
+        "Much remains to clarify before we start, and it will decide the rest.",
+        "Several points need clarifying first, since they affect every later choice.",
+        "Hyperparameters need to be tuned properly.",
+        "The hyperparameters should be chosen with care.",
+        "Getting the hyper-parameters right matters a lot.",
+    ],
+    "ru": [
+        "Здесь много нюансов, которые стоит уточнить заранее.",
+        "Многое нужно уточнить до начала работы.",
+        "Сначала стоит уточнить кучу деталей, от них зависит всё остальное.",
+        "Гиперпараметры нужно подобрать правильно.",
+        "К выбору гиперпараметров надо подойти аккуратно.",
+        "Гиперпараметры очень важны для результата.",
+    ],
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_filler_that_only_says_what_to_clarify_or_tune_changes_no_score(
+    kb: KnowledgeBase, lang: Lang
+) -> None:
+    lines = META_PLATITUDES[lang] * 20
+    before, after = " ".join(lines), " ".join(reversed(lines))
+    thin = scores(grade(kb, THIN[lang], lang, scenario="eta_prediction"))
+    padded = grade(kb, f"{before}\n\n{THIN[lang]}\n\n{after}", lang, scenario="eta_prediction")
+    gains = {s: v - thin[s] for s, v in scores(padded).items() if v > thin[s]}
+    # A section the answer left empty may be named (1), never credited.
+    assert all(v <= 1 and thin[s] == 0 for s, v in gains.items()), (thin, scores(padded))
+    assert not any(q in before + after for s in padded.sections for q in s.evidence)
+
+
+# A question that names nothing opens what follows (outside answer 214); it is no clarifying
+# question, so it earns the requirements nothing and quotes nowhere. A real one still counts.
+RHETORICAL = [
+    "Now, how do we know if we're doing well?",
+    "So how can we tell whether it works?",
+    "Как понять, что у нас всё получается?",
+]
+
+
+@pytest.mark.parametrize("question", RHETORICAL)
+def test_a_question_that_names_nothing_is_no_clarifying_question(
+    kb: KnowledgeBase, question: str
+) -> None:
+    answer = (
+        "How many users and products do we have, and how many months of history?\n\n"
+        f"{question} Offline we use NDCG@10 on the week after training, because users see only "
+        "the top of the list; online, purchases per session in an A/B test."
+    )
+    report = grade(kb, answer)
+    assert not any(question in q for s in report.sections for q in s.evidence)
+    assert any("How many users" in q for q in report.section("requirements").evidence)
+
+
 CLARIFIED = {
     "en": "Q: Scale? A: 2M orders a day across 40 cities, 18 months of history.\n"
     "Q: Latency? A: The estimate must show at checkout within 100 ms.\n"

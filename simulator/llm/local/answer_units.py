@@ -300,7 +300,10 @@ def read_unit(
     terms = [t for groups in found.values() for g in groups for t in g]
     terms += point_terms + list(components)
     # A question commits to what it asks about: a clarifying question is the requirements' content.
-    commits = sentence.question or _commits(live, terms, measured, tied)
+    # One that names nothing ("Now, how do we know if we're doing well?") asks nothing: it only
+    # opens what follows.
+    asks = sentence.question and bool(terms or tied or measured)
+    commits = asks or _commits(live, terms, measured, tied)
     if sentence.fragment and any(not generic_term(t) for t in terms):
         # A named choice of a few words ("temporal split;") says as much as a sentence.
         sentence = replace(sentence, content=True, words=len(words(text)))
