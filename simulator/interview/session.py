@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from simulator.base.sections import Lang, SectionId
 from simulator.grading.types import GradeReport
+from simulator.llm.tasks.interviewer_turn import ReplyKind
 
 Role = Literal["interviewer", "candidate"]
 Status = Literal["active", "finished"]
@@ -22,20 +23,8 @@ SessionKind = Literal["interview", "design"]
 DIFFICULTY_MINUTES: dict[Difficulty, int] = {"easy": 60, "normal": 45, "hard": 30}
 """The time budget each difficulty gives an interview."""
 
-InterviewerKind = Literal[
-    "opening",
-    "fact",
-    "assumption",
-    "probe",
-    "challenge",
-    "hint",
-    "steer",
-    "time",
-    "redirect",
-    "acknowledge",
-    "closing",
-]
-"""What an interviewer turn does."""
+InterviewerKind = Literal["opening"] | ReplyKind
+"""What an interviewer turn does: the opening, or what a turn decision replied with."""
 
 GRADED_KINDS: frozenset[str] = frozenset(
     {"answer", "clarifying_question", "navigation", "challenge", "finish", "message"}
