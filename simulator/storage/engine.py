@@ -7,6 +7,8 @@ PostgreSQL is reached through psycopg 3; its reads run in REPEATABLE READ for th
 session row and its turns come from one snapshot.
 """
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,6 +26,8 @@ DB_NAME = "sessions.db"
 """The SQLite file in SIM_DATA_DIR, when SIM_DATABASE_URL is unset."""
 SQLITE_BUSY_TIMEOUT_S = 30.0
 """How long a SQLite writer waits for the one before it (a turn's write takes milliseconds)."""
+WAL_RETRY_S = 0.05
+"""How long a first opener of a new file waits before looking again whether it is in WAL."""
 CONNECT_TIMEOUT_S = 10
 """How long to wait for a PostgreSQL server that does not answer before saying so."""
 
@@ -117,10 +121,26 @@ def _sqlite_connect(dbapi_connection: Any, _record: object) -> None:
     # SQLAlchemy, not the driver, says when a transaction begins (`_sqlite_begin`).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode = WAL")
+    _use_wal(cursor)
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.execute("PRAGMA foreign_keys = ON")  # as PostgreSQL enforces them
     cursor.close()
+
+
+def _use_wal(cursor: Any) -> None:
+    """Switch the file to WAL, once: WAL is kept in the file. Several first openers of a new file
+    race for the exclusive lock the switch needs, and SQLite answers the losers at once instead of
+    through the busy timeout, so they look again until the timeout."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(WAL_RETRY_S)
 
 
 def _sqlite_begin(conn: Connection) -> None:

@@ -180,7 +180,7 @@ def test_twenty_concurrent_writers(session_db: Path | str) -> None:
     processes would), all at once on a database none of them has migrated yet."""
     errors: list[BaseException] = []
     ids: list[str] = []
-    barrier = threading.Barrier(20)
+    barrier = threading.Barrier(20, timeout=60)  # a writer that fails early must not hang the rest
     shared: list[SessionStore] = []
     shared_ready = threading.Lock()
 
@@ -201,12 +201,14 @@ def test_twenty_concurrent_writers(session_db: Path | str) -> None:
             ids.append(session.id)
         except BaseException as exc:  # collected and re-raised in the test thread
             errors.append(exc)
+            barrier.abort()
 
     threads = [threading.Thread(target=writer, args=(n,)) for n in range(20)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    assert [e for e in errors if not isinstance(e, threading.BrokenBarrierError)] == []
     assert errors == []
     store = SessionStore(session_db)
     assert sorted(s.id for s in store.list()) == sorted(ids)
