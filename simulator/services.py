@@ -23,7 +23,6 @@ from simulator.kb.knowledge import KnowledgeBase, load_knowledge
 from simulator.llm.backends import get_chat_model
 from simulator.llm.local.model import LocalModel
 from simulator.llm.local.topic_corpus import model_is_cached, trained_model, warm_up
-from simulator.retrieval.index import build_index, open_retriever
 
 
 def open_interviewer(
@@ -34,6 +33,8 @@ def open_interviewer(
     model = get_chat_model(model_spec or settings.model, settings)
     if isinstance(model, LocalModel):  # it classifies with the topic model; a remote one rarely
         warm_up()
+    from simulator.retrieval.index import open_retriever  # chromadb: only when an index is used
+
     return Interviewer(
         kb=kb,
         model=model,
@@ -69,6 +70,8 @@ def prepare_index(
 ) -> IndexState:
     """Build the retrieval index when out of date and make sure the topic model is trained and
     cached, so the first interview waits for neither; `progress` hears about the long steps."""
+    from simulator.retrieval.index import build_index  # chromadb: only when an index is used
+
     kb = load_knowledge(settings.knowledge_dir)
     stats = build_index(settings, kb, force=force, progress=progress)
     trained: float | None = None

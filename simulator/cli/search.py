@@ -8,7 +8,6 @@ from simulator.base.errors import InputError
 from simulator.base.sections import LANGS
 from simulator.base.settings import Settings
 from simulator.kb.knowledge import load_knowledge
-from simulator.retrieval.index import open_retriever
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,6 +24,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         raise InputError("the query is empty")
     if not 1 <= args.k <= 50:
         raise InputError(f"--k must be between 1 and 50, not {args.k}")
+    from simulator.retrieval.index import open_retriever  # chromadb: not for a refused query
+
     retriever = open_retriever(
         settings,
         load_knowledge(settings.knowledge_dir),

@@ -1,27 +1,27 @@
 """The one door to a model: `get_chat_model(spec, settings)` returns a LangChain BaseChatModel.
 
 Specs: `local` (the deterministic offline model, the default) or `openai:MODEL` (OpenAI, or any
-OpenAI-compatible server such as Ollama, vLLM or LM Studio through OPENAI_BASE_URL). This is the
-only module that imports langchain_openai.
+OpenAI-compatible server such as Ollama, vLLM or LM Studio through OPENAI_BASE_URL). The OpenAI
+model class (`openai_chat`) is imported only when one is built.
 """
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import httpx2
-from langchain_core.language_models import BaseChatModel, LanguageModelInput
-from langchain_core.runnables import Runnable
-from langchain_openai import ChatOpenAI
-from openai import DefaultHttpxClient
+from langchain_core.language_models import BaseChatModel
 from pydantic import SecretStr
 
 from simulator.base.errors import ConfigError
 from simulator.base.settings import Settings, base_url_origin, env_file
 from simulator.llm.local.model import LocalModel
+
+if TYPE_CHECKING:
+    from simulator.llm.openai_chat import OpenAICompatibleChat
 
 ALLOW_REMOTE_MODEL_REQUESTS: bool = True
 """The switch that forbids real model calls: tests set it False, and then only an
@@ -34,36 +34,6 @@ The SDK's retries with backoff (SIM_LLM_RETRIES) sit above it and still apply.""
 
 PLACEHOLDER_API_KEY = "not-needed"
 """Sent to a local server (Ollama and friends ignore the key, but the SDK requires one)."""
-
-StructuredMethod = Literal["function_calling", "json_schema"]
-
-
-class OpenAICompatibleChat(ChatOpenAI):
-    """ChatOpenAI whose structured output uses the method chosen in settings by default."""
-
-    structured_method: StructuredMethod = "function_calling"
-    """`function_calling` (tool calls; the most portable) or `json_schema` (response_format)."""
-
-    def with_structured_output(
-        self,
-        schema: Any = None,
-        *,
-        method: Literal["function_calling", "json_mode", "json_schema"] | None = None,
-        **kwargs: Any,
-    ) -> Runnable[LanguageModelInput, Any]:
-        return super().with_structured_output(
-            schema, method=method or self.structured_method, **kwargs
-        )
-
-    def _get_request_payload(
-        self, input_: LanguageModelInput, *, stop: list[str] | None = None, **kwargs: Any
-    ) -> dict[str, Any]:
-        payload: dict[str, Any] = super()._get_request_payload(input_, stop=stop, **kwargs)
-        # LangChain sends only `max_completion_tokens`; Ollama ignores it and honours the older
-        # `max_tokens`, which OpenAI's newer models refuse: a compatible server gets both.
-        if self.openai_api_base and "max_completion_tokens" in payload:
-            payload["max_tokens"] = payload["max_completion_tokens"]
-        return payload
 
 
 def get_chat_model(spec: str, settings: Settings) -> BaseChatModel:
@@ -90,6 +60,10 @@ def _openai_model(name: str, settings: Settings) -> OpenAICompatibleChat:
             f"real model calls are switched off here; openai:{name} may only use an "
             f"OPENAI_BASE_URL on 127.0.0.1, localhost or ::1 (got {base_url or 'the OpenAI API'})"
         )
+    from openai import DefaultHttpxClient
+
+    from simulator.llm.openai_chat import OpenAICompatibleChat
+
     return OpenAICompatibleChat(
         model=name,
         api_key=SecretStr(settings.openai_api_key or PLACEHOLDER_API_KEY),

@@ -5,9 +5,10 @@ import pytest
 from simulator.base.errors import ConfigError
 from simulator.base.settings import load_settings
 from simulator.llm import backends as llm
-from simulator.llm.backends import PLACEHOLDER_API_KEY, OpenAICompatibleChat, get_chat_model
+from simulator.llm.backends import PLACEHOLDER_API_KEY, get_chat_model
 from simulator.llm.calls import stream_text
 from simulator.llm.local.model import LocalModel
+from simulator.llm.openai_chat import OpenAICompatibleChat
 from tests.support.fake_openai_server import FakeOpenAIServer, text
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+import simulator.retrieval.index
 import simulator.services
 from simulator.base.settings import PROJECT_ROOT, load_settings
 from simulator.llm.local import topic_cache, topic_corpus
@@ -323,7 +324,7 @@ def test_a_forced_index_build_retrains_the_topic_model(
     when the cache is current; a plain build leaves a current model alone."""
     calls: list[bool] = []
     stats = SimpleNamespace(chunks=1, rebuilt=False, seconds=0.0, where="here")
-    monkeypatch.setattr(simulator.services, "build_index", lambda *a, **k: stats)
+    monkeypatch.setattr(simulator.retrieval.index, "build_index", lambda *a, **k: stats)
     monkeypatch.setattr(simulator.services, "model_is_cached", lambda: True)
     monkeypatch.setattr(simulator.services, "trained_model", lambda *, force: calls.append(force))
     settings, quiet = load_settings(), lambda _: None
