@@ -223,6 +223,7 @@ def _section_report(
         id=grade.id,
         score=score,
         evidence=evidence,
+        asked=[c.description(lang) for c in checkpoints if c.id in credited],
         missed=[_missed_point(c, kb, lang) for c in missed],
         references=references,
         advice=advice,

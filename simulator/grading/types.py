@@ -84,6 +84,9 @@ class SectionReport(BaseModel):
     id: SectionId
     score: int = Field(ge=0, le=4)
     evidence: list[str]
+    asked: list[str] = Field(default_factory=list)
+    """The points the candidate covered by asking a clarifying question (their descriptions): a
+    question is evidence too, and the report shows it where no quote would."""
     missed: list[MissedPoint]
     references: list[str]
     advice: list[str]

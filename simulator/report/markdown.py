@@ -91,6 +91,9 @@ def _section(section: SectionView, label: dict[str, str]) -> list[str]:
         out += ["", f"> {md_text(quote)}"]
     if not section.evidence:
         out += ["", f"_{label['none']}_"]
+    if section.asked:
+        out += ["", f"**{label['asked']}:**", ""]
+        out += [f"- {md_text(point)}" for point in section.asked]
     if section.mistakes:
         out += ["", f"**{label['mistakes']}:**", ""]
         for m in section.mistakes:

@@ -24,7 +24,7 @@ FACT_KINDS = frozenset({"fact", "assumption"})
 LABELS = (
     "title", "language", "scenario", "overall", "section", "score", "evidence", "mistakes",
     "missed", "advice", "read_next", "transcript", "fallback", "none", "you_wrote", "read",
-    "question", "chart",
+    "question", "chart", "asked",
 )  # fmt: skip
 """The `report.<key>` strings every format uses."""
 
@@ -69,6 +69,7 @@ class SectionView:
     title: str
     score: int
     evidence: tuple[str, ...]
+    asked: tuple[str, ...]
     mistakes: tuple[MistakeView, ...]
     missed: tuple[MissedView, ...]
     advice: tuple[str, ...]
@@ -185,6 +186,7 @@ def _section(section: SectionReport, report: GradeReport, names: _Names) -> Sect
         title=SECTION_TITLES[section.id][report.lang],
         score=section.score,
         evidence=tuple(section.evidence),
+        asked=tuple(section.asked),
         mistakes=tuple(names.mistake(m) for m in report.mistakes if m.section == section.id),
         missed=tuple(names.missed(m) for m in section.missed),
         advice=tuple(names.readable(a) for a in section.advice if a.strip()),

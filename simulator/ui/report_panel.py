@@ -52,6 +52,10 @@ def show_report(
                 st.text(f"“{quote}”", width="stretch")
             if not section.evidence:
                 st.caption(label["none"])
+            if section.asked:
+                st.markdown(f"**{label['asked']}**")
+            for point in section.asked:
+                st.markdown(f"- {inert(point)}")
             if section.mistakes:
                 st.markdown(f"**{label['mistakes']}**")
             for mistake in section.mistakes:

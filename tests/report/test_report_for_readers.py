@@ -232,6 +232,39 @@ def test_no_heading_or_label_stands_over_nothing(
     assert advice not in to_markdown(bare, kb=kb) and advice not in to_html(bare, kb=kb)
 
 
+def test_a_point_covered_only_by_a_question_is_shown_as_asked_not_missed(kb: KnowledgeBase) -> None:
+    """Asking how much data there is covers a requirements point: the section is not "nothing"
+    with no reason for its score; the report says which point the questions covered, everywhere."""
+    settings = load_settings()
+    scenario = kb.require_scenario("payment_fraud")
+    report = grade_answer(
+        "We score each payment with a gradient-boosted model.",
+        kb=kb,
+        model=get_chat_model("local", settings),
+        lang="en",
+        settings=settings,
+        scenario=scenario,
+        disclosed_facts=["payment_fraud.data_scale", "payment_fraud.latency"],
+    )
+    requirements = report.sections[0]
+    covered = {c.id: c for c in kb.rubric.sections["requirements"].checkpoints}
+    asked = [
+        covered[i].description("en")
+        for i in ("requirements.data_volume", "requirements.latency_accuracy")
+    ]
+    assert requirements.score >= 1 and not requirements.evidence
+    assert requirements.asked == asked
+    assert not {m.id for m in requirements.missed} & {
+        "requirements.data_volume",
+        "requirements.latency_accuracy",
+    }
+    assert all(not s.asked for s in report.sections[1:])
+    markdown, html = to_markdown(report, kb=kb), to_html(report, kb=kb)
+    label = text("report.asked", "en")
+    assert markdown.count(f"**{label}:**") == 1 and html.count(f"<h3>{label}</h3>") == 1
+    assert all(point in markdown and point in html for point in asked)
+
+
 def _level(line: str) -> int:
     """The level of a Markdown heading line, 0 for any other line."""
     return len(line) - len(line.lstrip("#")) if line.startswith("#") else 0
