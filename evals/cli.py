@@ -1,5 +1,5 @@
 """`python -m evals run [--model M] [--suite NAME] [--split tune|heldout] [--concurrency N]
-[--no-cache] [--out DIR] [--json]`."""
+[--no-cache] [--out DIR] [--json]`, `python -m evals bench`, `python -m evals relay`."""
 
 import argparse
 import json
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from evals import bench, datasets
+from evals import bench, datasets, relay
 from evals.runner import SUITES, run
 from simulator.base.errors import SimulatorError
 from simulator.base.settings import load_settings
@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_parser.add_argument("--out", type=Path, help="log folder (default evals/logs/<time>)")
     run_parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     bench.register(sub)
+    relay.register(sub)
     return parser
 
 
@@ -88,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
-        if args.command == "bench":
+        if args.command in ("bench", "relay"):
             return int(args.handler(args, settings))
         model = args.model or settings.model
         out = args.out or Path("evals/logs") / time.strftime("%Y%m%d-%H%M%S")
