@@ -52,10 +52,7 @@ def show_report(
                 st.text(f"“{quote}”", width="stretch")
             if not section.evidence:
                 st.caption(label["none"])
-            if section.asked:
-                st.markdown(f"**{label['asked']}**")
-            for point in section.asked:
-                st.markdown(f"- {inert(point)}")
+            _bullets(label["asked"], section.asked)
             if section.mistakes:
                 st.markdown(f"**{label['mistakes']}**")
             for mistake in section.mistakes:
@@ -69,10 +66,7 @@ def show_report(
             for missed in section.missed:
                 st.markdown(f"- {inert(missed.text)}")
                 st.caption(inert(missed.passage_text))
-            if section.advice:
-                st.markdown(f"**{label['advice']}**")
-            for advice in section.advice:
-                st.markdown(f"- {inert(advice)}")
+            _bullets(label["advice"], section.advice)
     if view.read_next:
         st.markdown(f"**{label['read_next']}**")
         st.markdown("\n".join(f"1. {inert(title)}" for title in view.read_next))
@@ -86,3 +80,10 @@ def show_report(
             mime=mime,
             on_click="ignore",
         )
+
+
+def _bullets(heading: str, items: Sequence[str]) -> None:
+    """A bold heading over one bullet per item; nothing at all without items."""
+    if items:
+        st.markdown(f"**{heading}**")
+        st.markdown("\n".join(f"- {inert(item)}" for item in items))
