@@ -246,6 +246,11 @@ def test_a_label_that_names_no_section_leaves_the_heading_above_in_force(text: s
         ("Метрики\n\nСчитаем recall@10 на отложенной неделе.", "metrics"),
         ("Fraud detection model\n\nWe report recall at 10 on a held-out week.", None),
         ("Модель антифрода\n\nСчитаем recall@10 на отложенной неделе.", None),
+        # Notes shorten the names (outside answer 301 and its like): the short forms name them too.
+        ("ARCH\nreq → filter → CTR model on CPU → auction → log impression", "architecture"),
+        ("Reqs\n- latency → 10 ms to score 1000 ads", "requirements"),
+        ("Eval\n- offline: logloss on the next day", "metrics"),
+        ("Infra\nevents → Kafka → feature store → model service", "architecture"),
     ],
 )
 def test_a_line_holding_only_a_section_name_is_a_heading(text: str, section: str | None) -> None:
@@ -261,6 +266,20 @@ def test_a_line_holding_only_a_section_name_is_a_heading(text: str, section: str
 )
 def test_a_paragraph_opening_with_a_section_name_declares_it(text: str) -> None:
     assert set(_declared(text)) == {"requirements"}
+
+
+# A paragraph of notes opening with the target or the features is about the data (outside answer
+# 306), in either language.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "таргет: выбрал ли юзер подсказку на этом префиксе. фичи: популярность, свежесть, длина.",
+        "Target: whether the user picked the suggestion for this prefix. Popularity, freshness.",
+        "фичи: популярность запроса и его свежесть. клики смещены по позиции — надо учесть.",
+    ],
+)
+def test_a_paragraph_opening_with_the_target_or_features_is_about_the_data(text: str) -> None:
+    assert set(_declared(text)) == {"data"}
 
 
 # Each answer is about one section and argues another in passing; the heading that makes it about

@@ -621,3 +621,95 @@ def test_the_words_outside_writers_use_cover_their_points(
     report = grade(kb, answer, lang, scenario=scenario)
     assert report.section(section).evidence == [answer.split("\n", 1)[1]]
     assert checkpoint not in missed(report, section)
+
+
+# Filler that names a quality every system should have (outside answers 101, 107 and the filler
+# lines of issue 16), with two paraphrases of each: "maintainability", "fairness", "надёжный" name
+# a topic, like "scalability" and "privacy", so pages of them neither earn nor pull.
+QUALITY_PLATITUDES = {
+    "en": [
+        "The pipeline should be designed with maintainability in mind.",
+        "Everything we build here has to stay maintainable and extensible.",
+        "Reliability and robustness matter for any system like this one.",
+        "Fairness and privacy are important considerations in any machine learning system.",
+        "We must make sure the system is fair to everyone who uses it.",
+        "Fairness should always be part of the conversation.",
+    ],
+    "ru": [
+        "Приватность и справедливость — важные аспекты любой системы машинного обучения.",
+        "Система должна быть справедливой по отношению ко всем.",
+        "Важно, чтобы решение было надёжным и расширяемым.",
+        "Оценка качества должна быть честной и воспроизводимой.",
+        "Эксперименты обязательно должны быть воспроизводимыми.",
+        "Код пайплайна должен оставаться сопровождаемым.",
+    ],
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_filler_that_names_qualities_every_system_needs_changes_no_score(
+    kb: KnowledgeBase, lang: Lang
+) -> None:
+    lines = QUALITY_PLATITUDES[lang] * 20
+    before, after = " ".join(lines), " ".join(reversed(lines))
+    thin = scores(grade(kb, THIN[lang], lang, scenario="eta_prediction"))
+    padded = grade(kb, f"{before}\n\n{THIN[lang]}\n\n{after}", lang, scenario="eta_prediction")
+    gains = {s: v - thin[s] for s, v in scores(padded).items() if v > thin[s]}
+    assert all(v <= 1 and thin[s] == 0 for s, v in gains.items()), (thin, scores(padded))
+    assert not any(q in before + after for s in padded.sections for q in s.evidence)
+
+
+# Pros and cons argue about the choice stated before them (outside answer 308): a "Cons:" line
+# that names latency and GPUs stays with its model, it is no requirement.
+PROS_AND_CONS = [
+    ("en", "Cons: 200 pairs in 60 ms is hard, and 4 GPUs limit training."),
+    ("en", "Cons: scoring 200 pairs within 60 ms is tough, and 4 GPUs cap training."),
+    ("ru", "Минусы: 200 пар за 60 мс — тяжело, и 4 GPU ограничивают обучение."),
+]
+
+
+MODEL_CHOICES = {
+    "en": "Baseline: ES BM25 order. Pros: free, already live. Cons: ignores conversions.\n"
+    "LambdaMART (LightGBM lambdarank). Pros: strong on tabular features, trains in minutes.\n"
+    "Cross-encoder BERT. Pros: understands query semantics. {cons}",
+    "ru": "Бейзлайн: порядок BM25 из ES. Плюсы: бесплатно, уже в проде. Минусы: не видит "
+    "конверсий.\nLambdaMART (LightGBM lambdarank). Плюсы: силён на табличных признаках, "
+    "обучается за минуты.\nCross-encoder BERT. Плюсы: понимает смысл запроса. {cons}",
+}
+ASKED = {
+    "en": "Asked: 5M products, 30M searches a day; the re-ranker gets 60 ms for the top 200.",
+    "ru": "Уточнил: 5 млн товаров, 30 млн поисков в день; на ре-ранкер 60 мс на топ-200.",
+}
+
+
+@pytest.mark.parametrize(("lang", "cons"), PROS_AND_CONS)
+def test_pros_and_cons_stay_with_the_choice_they_argue(
+    kb: KnowledgeBase, lang: Lang, cons: str
+) -> None:
+    answer = f"{ASKED[lang]}\n\n{MODEL_CHOICES[lang].format(cons=cons)}"
+    report = grade(kb, answer, lang, scenario="search_ranking")
+    assert report.section("requirements").evidence
+    assert not any(cons in q for q in report.section("requirements").evidence)
+
+
+# "Phone photos" say where the pictures come from, not where the model runs (outside answer 310):
+# only running "on the phone" places inference on devices.
+@pytest.mark.parametrize(
+    ("sentence", "on_device"),
+    [
+        ("The training data would be the 100 thousand matched pairs plus the product images, with "
+         "augmentations like crops, blur and lighting changes to make catalogue images look more "
+         "like phone photos.", False),
+        ("We augment catalogue shots with blur and crops so that they resemble phone pictures.",
+         False),
+        ("Most query images are phone snapshots taken in poor light, so we add lighting jitter in "
+         "training.", False),
+        ("The embedding model runs on our servers next to the index, so the app stays light.",
+         True),
+    ],
+)  # fmt: skip
+def test_a_phone_photo_places_no_model_on_the_phone(
+    kb: KnowledgeBase, sentence: str, on_device: bool
+) -> None:
+    report = grade(kb, f"## Serving\n{sentence}", scenario="visual_search")
+    assert ("serving.inference_location" not in missed(report, "serving")) == on_device

@@ -67,6 +67,8 @@ _TABLE_RULE = re.compile(r"\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
 _CONSEQUENCE = re.compile(r",\s+(?:so|так что)\s", re.IGNORECASE)
 """", so ..." states a consequence, unlike "so" in "and so on" or "so far"."""
 _PUNCTUATION = re.compile(r"[.,;:!?]")
+_DASH = re.compile(r"\s[—–-]\s")
+"""A dash between spaces ends a run-in label as a colon does ("Минусы — дорого")."""
 _ARROW = re.compile(r"->|→|=>|⇒")
 _LIST_SEPARATOR = re.compile(r"[,;/+|]|->|→|=>|⇒|\s+and\s+|\s+и\s+")
 _NUMBER = re.compile(
@@ -101,6 +103,9 @@ class Sentence:
     """It follows a question on the same line ("Latency? A: 100 ms"): the answer to it."""
     fragment: bool = False
     """Short of content only by its length ("temporal split"): a named choice may still count."""
+    argues: bool = False
+    """It opens with a pros or cons label ("Cons: 200 pairs in 60 ms is hard"): it argues about
+    the choice stated before it, in whatever section that one is."""
 
 
 @dataclass(frozen=True)
@@ -183,6 +188,7 @@ def split_sentences(answer: str) -> list[Sentence]:
                     question="?" in part,
                     answers=answers,
                     fragment=fragment,
+                    argues=not heading and _opens_with_pros_or_cons(part),
                 )
             )
     return out
@@ -273,6 +279,15 @@ def _names_pros_and_cons(sentence: str) -> bool:
     """A header that names both sides ("Framing | Pros | Cons", "плюсы и минусы")."""
     found = {t.rstrip("*") for t in lexicon().grading.reason_terms.find(sentence)}
     return len(words(sentence)) <= LEAD_IN_WORDS and len(found & _PROS_CONS) >= 2
+
+
+def _opens_with_pros_or_cons(sentence: str) -> bool:
+    """A run-in label of pros or cons ("Pros: ...", "Минусы — ..."): its label is nothing else."""
+    head, colon, _ = sentence.partition(":")
+    if not colon:
+        head = _DASH.split(sentence, maxsplit=1)[0]
+    found = {t.rstrip("*") for t in lexicon().grading.reason_terms.find(head)}
+    return len(words(head)) <= NAME_WORDS and bool(found & _PROS_CONS)
 
 
 _PROS_CONS = frozenset({"pros", "cons", "плюсы", "минус", "upside", "downside", "преимуществ"})

@@ -5,7 +5,8 @@ one is about (a Viterbi path over the six sections): a unit's own cue words, poi
 mistakes, heading and label (`Unit.emission`), what its words and its neighbours' are about by
 the knowledge base's own texts (`simulator/llm/local/section_model.py`), and, for an answer
 written for one section, what the whole answer is about. Changing section costs more inside a
-block than where a new one starts, so the path changes section only where the content does:
+block than where a new one starts, and most before a unit that argues about the one before it
+("Pros: ...", "Cons: ..."), so the path changes section only where the content does:
 headings, bullets, one paragraph or a shuffled order file the same words the same way. The units
 that only name things (headings, lists of names, platitudes) are filed afterwards, each by its
 own words and its nearest committing neighbour: padding, however long, moves nothing else.
@@ -24,6 +25,9 @@ SWITCH_AT_BLOCK = 0.5
 """What changing section costs where a new block (paragraph, list, table) starts..."""
 SWITCH_INSIDE_BLOCK = 1.5
 """...and inside one: a paragraph is about one thing unless its words clearly move on."""
+SWITCH_TO_ARGUE = 4.0
+"""...and before a unit that argues about the one before it ("Pros: ...", "Cons: ..."): pros and
+cons go with their choice, whatever section their own words name."""
 TOPIC_WINDOW = 3
 """Neighbours each side whose words count for what a unit is about."""
 TOPIC_PULL = 0.5
@@ -116,7 +120,9 @@ def _path(
 
 
 def _switch_cost(a: Unit, b: Unit) -> float:
-    return SWITCH_AT_BLOCK if a.sentence.block != b.sentence.block else SWITCH_INSIDE_BLOCK
+    if a.sentence.block != b.sentence.block:
+        return SWITCH_AT_BLOCK
+    return SWITCH_TO_ARGUE if b.sentence.argues else SWITCH_INSIDE_BLOCK
 
 
 def _nearest(said: Sequence[int], i: int) -> int | None:
