@@ -6,6 +6,13 @@ offline detector matches an entry's cues with `textnorm.Terms`: the mistake is i
 the entry applies to the scenario, every `all` group has a term in the message and no `none` term
 does (those name the right choice or negate the wrong one).
 
+A term inside a denied clause does not count (`said`): "we do NOT use accuracy" does not use
+accuracy, "no shadow mode, no ramp" names no shadow mode. A clause denies a term when it holds an
+odd number of different negation words besides the term's own and those of the entry's other `all`
+cues found there, so an absence written as a cue ("no class weights", "without a baseline",
+"retraining isn't needed") still counts, and a second negation denies it again ("без class weights
+не обойтись"). "Without" and "без" reach only the few words after them.
+
 Every problem becomes a one-line `KnowledgeError` naming the file and the entry id.
 """
 
@@ -25,6 +32,40 @@ MISTAKES_DIR = "mistakes"
 """The folder of the catalogue inside `knowledge/`."""
 
 _ID = re.compile(r"^[a-z]+\.[a-z0-9_]+$")
+
+# Negation is grammar, not subject vocabulary: a closed class of words, kept with the rule that
+# reads it. Contractions are also written without their apostrophe in chat ("dont", "cant").
+_NEGATION_WORDS = (
+    "no not never without none neither nor nothing cannot don't doesn't didn't won't wouldn't "
+    "can't isn't aren't wasn't weren't shouldn't dont doesnt didnt wont wouldnt cant isnt arent "
+    "shouldnt не нет без нельзя"
+)
+_NEGATIONS = frozenset(_NEGATION_WORDS.split())
+# Russian doubles a denial without undoing it ("ничего не буду", "никогда не придётся"): these
+# words deny only when the clause has no plain negation of its own.
+_CONCORD_WORDS = "ни ничего ничем ничто никогда никто никого никому нигде никуда"
+_CONCORD = frozenset(_CONCORD_WORDS.split())
+_CONCORD_PREFIX = "никак"  # "никакой", "никаких"
+# Prepositions that deny only their object, at most this many words before the term.
+_SCOPED_NEGATIONS = frozenset({"without", "без"})
+_SCOPE = 3
+# "not only X but Y", "не только X, но и Y" deny nothing.
+_NOT_DENYING_NEXT = frozenset({"only", "just", "только"})
+# A list item of at most this many words before a comma shares the clause of the rest of the list.
+_LIST_ITEM_WORDS = 2
+_LIST_JOINS = frozenset({"and", "or", "и", "или"})
+# A denial reaches as far as its clause: punctuation (a comma, a full stop, not a decimal point
+# or a thousands separator), a spaced dash or arrow, or a word that starts a new thought.
+_CLAUSE_END = re.compile(
+    r"[;:!?()\[\]|\n]|(?<!\d)[.,]|[.,](?!\d)|\s[-–—]+\s|[–—]|->|→|=>"
+    r"|\b(?:but|so|because|since|while|whereas|although|though|however|instead|if|unless|as long as"
+    r"|но|а|поэтому|потому|зато|однако|хотя|тогда|чтобы|так что)\b"
+    # "and" opens a clause of its own when a subject or a denial follows ("..., and we don't need
+    # more", "runs on the phone and doesn't drain the battery").
+    r"|\b(?:and|и)\s+(?=(?:we|i|it|they|you|this|that|not|never|no|do(?:es)?n'?t|won'?t|can'?t"
+    r"|мы|я|они|это|она|он|не)\b)",
+    re.IGNORECASE,
+)
 
 
 class _Strict(BaseModel):
@@ -72,11 +113,16 @@ class LangCues(_Strict):
             _check_term(term)
         return terms
 
+    @property
+    def own(self) -> tuple[str, ...]:
+        """Every `all` term: the cues of one statement, whose negations belong to it."""
+        return tuple(term for group in self.all for term in group)
+
     def matches(self, text: str) -> bool:
-        """Every group occurs in `text` and no `none` term does."""
-        if not all(compiled_terms(tuple(group)).find(text) for group in self.all):
+        """Every group occurs in `text` and no `none` term does, undenied (`said`)."""
+        if not all(said(tuple(group), text, self.own) for group in self.all):
             return False
-        return not (self.none and compiled_terms(tuple(self.none)).find(text))
+        return not (self.none and said(tuple(self.none), text))
 
 
 class MistakeCues(_Strict):
@@ -139,9 +185,84 @@ class Mistake(_Strict):
         language's cues occurs and no `none` term of either language does (a denial written in
         one language still denies). The scenario is not checked."""
         langs = (self.cues.en, self.cues.ru)
-        if not any(all(compiled_terms(tuple(g)).find(text) for g in c.all) for c in langs):
+        if not any(all(said(tuple(g), text, c.own) for g in c.all) for c in langs):
             return False
-        return not any(c.none and compiled_terms(tuple(c.none)).find(text) for c in langs)
+        return not any(c.none and said(tuple(c.none), text) for c in langs)
+
+
+def said(terms: tuple[str, ...], text: str, own: tuple[str, ...] = ()) -> bool:
+    """One of `terms` occurs in a clause of `text` that does not deny it: besides the negation
+    words of the term itself and of the `own` terms found in the clause (the other cues of one
+    statement: "retraining" is said by "retraining isn't needed"), the clause holds an even
+    number of different ones ("can't launch without an A/B test" says "A/B test"; "no shadow,
+    no ramp" denies both)."""
+    found = compiled_terms(terms)
+    anywhere = found.find(text)
+    if not anywhere:
+        return False
+    parts = clauses(text)
+    if set(anywhere) - {t for c in parts for t in found.find(c)}:
+        return True  # a term written across clauses is one statement that no clause can deny
+    for clause in parts:
+        hits = found.find(clause)
+        if not hits:
+            continue
+        toks = words(clause)
+        context = compiled_terms(own).find(clause) if own else []
+        for term in hits:
+            spoken = {w for cue in (term, *context) for w in _negation_words(words(cue))}
+            if len(_denials(toks, term) - spoken) % 2 == 0:
+                return True
+    return False
+
+
+def _denials(toks: list[str], term: str) -> set[str]:
+    """The negation words of a clause that reach `term`: all of them, except that "without" and
+    "без" reach only the few words after them ("without GPUs, training is slow" and "without GPUs
+    training is slow" alike leave "slow" said)."""
+    reaching = {
+        tok
+        for i, tok in enumerate(toks)
+        if tok in _SCOPED_NEGATIONS
+        and compiled_terms((term,)).find(" ".join(toks[i + 1 : i + 1 + _SCOPE + len(words(term))]))
+    }
+    return (set(_negation_words(toks)) - _SCOPED_NEGATIONS) | reaching
+
+
+def clauses(text: str) -> list[str]:
+    """The parts of `text` a negation can reach (`_CLAUSE_END`). A list item of a word or two
+    before a comma belongs to the clause that follows it: "precision, recall and PR curves are
+    not needed" denies all three."""
+    parts = _CLAUSE_END.split(text.replace("’", "'"))
+    ends = [m.group() for m in _CLAUSE_END.finditer(text.replace("’", "'"))]
+    out: list[str] = []
+    pending = ""
+    for i, (part, end) in enumerate(zip(parts, [*ends, ""], strict=True)):
+        part = f"{pending} {part}" if pending else part
+        pending = part if end == "," and _listed(part, parts[i + 1]) else ""
+        if not pending and part.strip():
+            out.append(part)
+    return out
+
+
+def _listed(item: str, rest: str) -> bool:
+    """`item, rest` reads as a list: a short item, and the rest a short item too or the list's
+    last item joined by "and" / "or" ("precision, recall and PR curves...")."""
+    if len(words(item)) > _LIST_ITEM_WORDS:
+        return False
+    toks = words(rest)
+    return len(toks) <= _LIST_ITEM_WORDS or any(t in _LIST_JOINS for t in toks)
+
+
+def _negation_words(toks: list[str]) -> list[str]:
+    """The words that deny, Russian concord ("ничего не") read as one "не"."""
+    plain = [
+        tok
+        for i, tok in enumerate(toks)
+        if tok in _NEGATIONS and (i + 1 >= len(toks) or toks[i + 1] not in _NOT_DENYING_NEXT)
+    ]
+    concord = [tok for tok in toks if tok in _CONCORD or tok.startswith(_CONCORD_PREFIX)]
+    return plain or ["не" for _ in concord[:1]]
 
 
 def detect(

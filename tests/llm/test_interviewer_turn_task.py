@@ -720,6 +720,69 @@ def test_a_request_for_help_or_a_verdict_is_a_hint_request(lang: Lang, message: 
     assert decision.fact_ids == []
 
 
+@pytest.mark.parametrize(
+    ("lang", "message"),
+    [
+        (
+            "en",
+            "So I've covered the trie, the ranking by frequency, caching of popular prefixes... "
+            "and I keep feeling something big is missing. Am I missing something obvious?",
+        ),
+        (
+            "en",
+            "I've described the two-tower retrieval and the ranker and the blend for cold users. "
+            "I'm going back and forth on the ranker. Can you point me towards what I'm missing?",
+        ),
+        (
+            "ru",
+            "Про метрики сказал: precision на фиксированном recall, доля жалоб онлайн. Что-то ещё "
+            "крутится в голове, но не могу ухватить. Что я упускаю?",
+        ),
+        ("ru", "хз как дальше двигаться, на что бы ты посмотрел следующим?"),
+        ("ru", "не уверен, что ещё важно по модели, можешь подсказать направление?"),
+        ("en", "I'm going in circles here, what would you look at next?"),
+    ],
+)
+def test_an_answer_that_closes_asking_for_help_is_a_hint_request(lang: Lang, message: str) -> None:
+    decision = decide(message, lang, section="metrics")
+    assert (decision.message_kind, decision.reply_kind) == ("hint_request", "hint")
+
+
+def test_a_help_cue_early_in_an_answer_leaves_it_an_answer() -> None:
+    message = (
+        "Not sure where to go with this. PR-AUC offline, precision at a fixed recall. "
+        "The complaint rate online, reviewed weekly."
+    )
+    assert decide(message, "en", section="metrics").message_kind == "answer"
+
+
+@pytest.mark.parametrize(
+    ("lang", "message", "target"),
+    [
+        (
+            "en",
+            "For candidates I was thinking co-visitation plus a two-tower model, and I'm not sure "
+            "about the ranker yet... anyway, before going deeper it would help to settle what we "
+            "learn from first, so could we switch over to the data section?",
+            "data",
+        ),
+        (
+            "en",
+            "I'm not sure the ranker is right yet, but before going deeper let's move to metrics.",
+            "metrics",
+        ),
+        ("ru", "ладно го к serving там интереснее", "serving"),
+        ("ru", "погнали к метрикам", "metrics"),
+    ],
+)
+def test_a_closing_request_to_go_somewhere_beats_a_passing_hint_cue(
+    lang: Lang, message: str, target: SectionId
+) -> None:
+    decision = decide(message, lang, section="architecture")
+    assert decision.section == target
+    assert decision.reply_kind != "hint"
+
+
 def test_with_nothing_open_in_the_section_the_hint_says_so() -> None:
     covered = [p.id for p in open_points("en") if p.section == "metrics"]
     decision = decide("Any hint?", section="metrics", points_covered=covered)

@@ -108,6 +108,13 @@ def _asks_after_aside(sentence: str) -> bool:
     return any(p and _bare(p[0]) in wh_words for p in parts)
 
 
+def _closes_asking_help(sentences: list[str], questions: list[str]) -> bool:
+    """A long message that ends by asking for help ("...I keep going in circles. Am I missing
+    something obvious?") is a hint request: its last sentence is what the candidate wants."""
+    last = sentences[-1] if sentences else ""
+    return last in questions and _POLITE_LEAD.sub("", last) in lexicon().classifier.hint
+
+
 def _bare(word: str) -> str:
     """The word without its clitic: "what's" is read as "what"."""
     return word.split("'")[0].split("’")[0]
@@ -230,7 +237,9 @@ def classify(message: str, facts: FactsBlock, section: SectionBlock) -> MessageA
     if fact_ids:
         return result("clarifying_question", fact_ids)
     mostly_questions = bool(questions) and len(questions) >= MOSTLY_QUESTIONS * len(sentences)
-    if asks_for_help and (short or mostly_questions or not touched):
+    if asks_for_help and (
+        short or mostly_questions or not touched or _closes_asking_help(sentences, questions)
+    ):
         return result("hint")
     if len(questions) == len(sentences) or (mostly_questions and not touched):
         return result("clarifying_question")

@@ -42,6 +42,7 @@ from simulator.kb.lexicon import TermList, lexicon
 from simulator.llm.local.tasks.classify import (
     OFF_TOPIC_MAX_WORDS,
     SHORT,
+    asks_to_navigate,
     classify,
     cue_spans,
     named_after,
@@ -191,10 +192,14 @@ def decide(ctx: Context) -> TurnDecision:
             "interviewer.time_left", ctx.lang, minutes=state.minutes_left, total=state.minutes_total
         )
         return _decision(ctx, "time_check", "time", state.section, [minutes])
-    if analysis.kind == "hint":
-        return _hint(ctx)
     content = _has_content(signals)
     navigation = _navigation(ctx, analysis, content)
+    if analysis.kind == "hint":
+        # A message whose last clause asks to go somewhere ("...before going deeper, could we
+        # switch over to the data section?") asks to go there, not for a hint.
+        if navigation is not None and asks_to_navigate(_last_clause(message)):
+            return _navigate(ctx, navigation)
+        return _hint(ctx)
     # A question that asks for no fact but to go somewhere ("I want to speak about how we serve
     # it, can we go to this part?") is a request to go there, content or not.
     if navigation is not None and (not content or analysis.kind == "clarifying_question"):
@@ -444,6 +449,10 @@ def _closing_request(message: str) -> str:
     while clauses and len(words(" ".join([clauses[-1], *tail]))) <= NAV_MAX_WORDS:
         tail.insert(0, clauses.pop())
     return ", ".join(tail) if tail else message
+
+
+def _last_clause(message: str) -> str:
+    return next(iter([c for c in _CLAUSE_BREAK.split(message) if words(c)][-1:]), "")
 
 
 def _nearest(
