@@ -8,11 +8,13 @@
   checkpoints only apply to models on devices, read by the grader's report);
 - `steering.yaml`: words that try to instruct the interviewer or the grader: one shared list and
   each reader's own additions;
-- `denylist.yaml`: names the interviewer must never say (model families, techniques, tools).
+- `denylist.yaml`: names the interviewer must never say (model families, techniques, tools);
+- `denial.yaml`: how a denial reads (negation words and where a clause ends), read by the
+  catalogue of common mistakes, so that "we do not use accuracy" does not use accuracy.
 
-Every list has non-empty `en` and `ru` parts, matched together (answers mix the languages), and no
-term twice; unknown keys and unknown files are refused. Any problem is a one-line `KnowledgeError`
-naming the file and the field.
+Every list has non-empty `en` and `ru` parts (in `denial.yaml`, at least one of them), matched
+together (answers mix the languages), and no term twice; unknown keys and unknown files are
+refused. Any problem is a one-line `KnowledgeError` naming the file and the field.
 """
 
 import re
@@ -264,6 +266,67 @@ class SteeringLexicon(Strict):
         return self._to_the_grader
 
 
+Phrase = Annotated[str, Field(pattern=r"^[a-zа-яё']+( [a-zа-яё']+)*\*?$")]
+"""A word or a phrase as written, lower case (apostrophes kept); `word*` is a prefix."""
+
+
+class PhraseList(_StrictLists):
+    """Whole words or phrases in both languages, compared as written, never stemmed. One
+    language may have none (Russian negative concord has no English form); both cannot."""
+
+    en: list[Phrase]
+    ru: list[Phrase]
+
+    @model_validator(mode="after")
+    def _some_unique(self) -> "PhraseList":
+        if not self.listed:
+            raise ValueError("no words in either language")
+        _no_repeats(self.listed)
+        return self
+
+    @property
+    def listed(self) -> list[str]:
+        return [*self.en, *self.ru]
+
+    def has(self, word: str) -> bool:
+        """`word` is one of the words, or starts with one of the prefixes."""
+        return any(word.startswith(p[:-1]) if p.endswith("*") else word == p for p in self.listed)
+
+    def pattern(self) -> str:
+        """A regular-expression alternation of the phrases (prefixes open-ended)."""
+        return "|".join(
+            re.escape(p[:-1]) + r"\w*" if p.endswith("*") else re.escape(p)
+            for p in sorted(self.listed, key=len, reverse=True)
+        )
+
+
+class DenialLexicon(Strict):
+    """`denial.yaml`: how a denial reads, for the catalogue of common mistakes (`mistakes.said`)."""
+
+    negations: PhraseList
+    """Words that deny their clause."""
+    scoped: PhraseList
+    """Negations that deny only the few words after them ("without", "без")."""
+    not_denying_next: PhraseList
+    """A negation followed by one of these denies nothing ("not only")."""
+    concord: PhraseList
+    """Words that deny only in a clause with no plain negation (Russian "ничего не")."""
+    concord_means: str
+    """The plain negation a concord word stands for (one denial, however it is written)."""
+    clause_starts: PhraseList
+    """Words that start a new clause ("but", "поэтому")."""
+    and_words: PhraseList
+    """"and": a new clause when a subject or a negation follows it."""
+    subjects: PhraseList
+    """Subjects that, after "and", start a clause of their own."""
+    list_joins: PhraseList
+    """Words that join a list's last item ("and", "or")."""
+    scope_words: int = Field(ge=1, le=10)
+    """How many words after a scoped negation it reaches."""
+    list_item_words: int = Field(ge=1, le=5)
+    """A part before a comma of at most this many words is a list item, not a clause."""
+
+
 @dataclass(frozen=True)
 class Lexicon:
     """Every vocabulary of `knowledge/lexicon/`, validated and compiled."""
@@ -272,11 +335,12 @@ class Lexicon:
     grading: GradingLexicon
     steering: SteeringLexicon
     denylist: TermList
+    denial: DenialLexicon
 
 
 L = TypeVar("L", bound=Strict)
 
-FILES = ("classifier.yaml", "grading.yaml", "steering.yaml", "denylist.yaml")
+FILES = ("classifier.yaml", "grading.yaml", "steering.yaml", "denylist.yaml", "denial.yaml")
 
 
 def _load(folder: Path, name: str, model: type[L]) -> L:
@@ -299,6 +363,7 @@ def load_lexicon(folder: Path) -> Lexicon:
         grading=_load(folder, "grading.yaml", GradingLexicon),
         steering=_load(folder, "steering.yaml", SteeringLexicon),
         denylist=_load(folder, "denylist.yaml", TermList),
+        denial=_load(folder, "denial.yaml", DenialLexicon),
     )
 
 

@@ -18,6 +18,7 @@ Every problem becomes a one-line `KnowledgeError` naming the file and the entry 
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -27,45 +28,29 @@ from simulator.base.errors import KnowledgeError
 from simulator.base.sections import SECTION_IDS, Lang, SectionId
 from simulator.base.textnorm import compiled_terms, words
 from simulator.kb.knowledge import read_yaml
+from simulator.kb.lexicon import lexicon
 
 MISTAKES_DIR = "mistakes"
 """The folder of the catalogue inside `knowledge/`."""
 
 _ID = re.compile(r"^[a-z]+\.[a-z0-9_]+$")
 
-# Negation is grammar, not subject vocabulary: a closed class of words, kept with the rule that
-# reads it. Contractions are also written without their apostrophe in chat ("dont", "cant").
-_NEGATION_WORDS = (
-    "no not never without none neither nor nothing cannot don't doesn't didn't won't wouldn't "
-    "can't isn't aren't wasn't weren't shouldn't dont doesnt didnt wont wouldnt cant isnt arent "
-    "shouldnt не нет без нельзя"
-)
-_NEGATIONS = frozenset(_NEGATION_WORDS.split())
-# Russian doubles a denial without undoing it ("ничего не буду", "никогда не придётся"): these
-# words deny only when the clause has no plain negation of its own.
-_CONCORD_WORDS = "ни ничего ничем ничто никогда никто никого никому нигде никуда"
-_CONCORD = frozenset(_CONCORD_WORDS.split())
-_CONCORD_PREFIX = "никак"  # "никакой", "никаких"
-# Prepositions that deny only their object, at most this many words before the term.
-_SCOPED_NEGATIONS = frozenset({"without", "без"})
-_SCOPE = 3
-# "not only X but Y", "не только X, но и Y" deny nothing.
-_NOT_DENYING_NEXT = frozenset({"only", "just", "только"})
-# A list item of at most this many words before a comma shares the clause of the rest of the list.
-_LIST_ITEM_WORDS = 2
-_LIST_JOINS = frozenset({"and", "or", "и", "или"})
-# A denial reaches as far as its clause: punctuation (a comma, a full stop, not a decimal point
-# or a thousands separator), a spaced dash or arrow, or a word that starts a new thought.
-_CLAUSE_END = re.compile(
-    r"[;:!?()\[\]|\n]|(?<!\d)[.,]|[.,](?!\d)|\s[-–—]+\s|[–—]|->|→|=>"
-    r"|\b(?:but|so|because|since|while|whereas|although|though|however|instead|if|unless|as long as"
-    r"|но|а|поэтому|потому|зато|однако|хотя|тогда|чтобы|так что)\b"
-    # "and" opens a clause of its own when a subject or a denial follows ("..., and we don't need
-    # more", "runs on the phone and doesn't drain the battery").
-    r"|\b(?:and|и)\s+(?=(?:we|i|it|they|you|this|that|not|never|no|do(?:es)?n'?t|won'?t|can'?t"
-    r"|мы|я|они|это|она|он|не)\b)",
-    re.IGNORECASE,
-)
+_PUNCTUATION = r"[;:!?()\[\]|\n]|(?<!\d)[.,]|[.,](?!\d)|\s[-–—]+\s|[–—]|->|→|=>"
+"""Where a clause ends in writing: a comma or a full stop (not a decimal point or a thousands
+separator), a spaced dash or an arrow. Words end one too (`denial.yaml`)."""
+
+
+@lru_cache(maxsize=1)
+def _clause_end() -> re.Pattern[str]:
+    """Punctuation, a word that starts a new thought, or "and" before a subject or a denial
+    ("..., and we don't need more", "runs on the phone and doesn't drain the battery")."""
+    d = lexicon().denial
+    after_and = f"{d.subjects.pattern()}|{d.negations.pattern()}"
+    return re.compile(
+        rf"{_PUNCTUATION}|\b(?:{d.clause_starts.pattern()})\b"
+        rf"|\b(?:{d.and_words.pattern()})\s+(?=(?:{after_and})\b)",
+        re.IGNORECASE,
+    )
 
 
 class _Strict(BaseModel):
@@ -220,21 +205,23 @@ def _denials(toks: list[str], term: str) -> set[str]:
     """The negation words of a clause that reach `term`: all of them, except that "without" and
     "без" reach only the few words after them ("without GPUs, training is slow" and "without GPUs
     training is slow" alike leave "slow" said)."""
+    d = lexicon().denial
+    reach = d.scope_words + len(words(term))
     reaching = {
         tok
         for i, tok in enumerate(toks)
-        if tok in _SCOPED_NEGATIONS
-        and compiled_terms((term,)).find(" ".join(toks[i + 1 : i + 1 + _SCOPE + len(words(term))]))
+        if d.scoped.has(tok) and compiled_terms((term,)).find(" ".join(toks[i + 1 : i + 1 + reach]))
     }
-    return (set(_negation_words(toks)) - _SCOPED_NEGATIONS) | reaching
+    return {w for w in _negation_words(toks) if not d.scoped.has(w)} | reaching
 
 
 def clauses(text: str) -> list[str]:
-    """The parts of `text` a negation can reach (`_CLAUSE_END`). A list item of a word or two
+    """The parts of `text` a negation can reach (`_clause_end`). A list item of a word or two
     before a comma belongs to the clause that follows it: "precision, recall and PR curves are
     not needed" denies all three."""
-    parts = _CLAUSE_END.split(text.replace("’", "'"))
-    ends = [m.group() for m in _CLAUSE_END.finditer(text.replace("’", "'"))]
+    text = text.replace("’", "'")
+    parts = _clause_end().split(text)
+    ends = [m.group() for m in _clause_end().finditer(text)]
     out: list[str] = []
     pending = ""
     for i, (part, end) in enumerate(zip(parts, [*ends, ""], strict=True)):
@@ -248,21 +235,23 @@ def clauses(text: str) -> list[str]:
 def _listed(item: str, rest: str) -> bool:
     """`item, rest` reads as a list: a short item, and the rest a short item too or the list's
     last item joined by "and" / "or" ("precision, recall and PR curves...")."""
-    if len(words(item)) > _LIST_ITEM_WORDS:
+    d = lexicon().denial
+    if len(words(item)) > d.list_item_words:
         return False
     toks = words(rest)
-    return len(toks) <= _LIST_ITEM_WORDS or any(t in _LIST_JOINS for t in toks)
+    return len(toks) <= d.list_item_words or any(d.list_joins.has(t) for t in toks)
 
 
 def _negation_words(toks: list[str]) -> list[str]:
-    """The words that deny, Russian concord ("ничего не") read as one "не"."""
+    """The words that deny; Russian concord ("ничего не") is one denial, and a concord word
+    alone stands for the plain negation ("ничего" for "не")."""
+    d = lexicon().denial
     plain = [
         tok
         for i, tok in enumerate(toks)
-        if tok in _NEGATIONS and (i + 1 >= len(toks) or toks[i + 1] not in _NOT_DENYING_NEXT)
+        if d.negations.has(tok) and not (i + 1 < len(toks) and d.not_denying_next.has(toks[i + 1]))
     ]
-    concord = [tok for tok in toks if tok in _CONCORD or tok.startswith(_CONCORD_PREFIX)]
-    return plain or ["не" for _ in concord[:1]]
+    return plain or [d.concord_means for tok in toks if d.concord.has(tok)][:1]
 
 
 def detect(

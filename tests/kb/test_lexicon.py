@@ -145,6 +145,14 @@ def _denylist_without_russian(d: dict[str, Any]) -> None:
     del d["ru"]
 
 
+def _denial_with_no_negations(d: dict) -> None:
+    d["negations"] = {"en": [], "ru": []}
+
+
+def _denial_with_a_stem(d: dict) -> None:
+    d["negations"]["en"].append("No")
+
+
 @pytest.mark.parametrize(
     ("name", "mutate", "field"),
     [
@@ -152,8 +160,17 @@ def _denylist_without_russian(d: dict[str, Any]) -> None:
         ("grading.yaml", _unknown_section, "section_names.deployment"),
         ("steering.yaml", _shared_term_again, "grader_only repeats terms of `shared`: rubric"),
         ("denylist.yaml", _denylist_without_russian, "field ru"),
+        ("denial.yaml", _denial_with_no_negations, "no words in either language"),
+        ("denial.yaml", _denial_with_a_stem, "negations.en"),
     ],
-    ids=["section_missing", "unknown_section", "shared_term_again", "denylist_without_russian"],
+    ids=[
+        "section_missing",
+        "unknown_section",
+        "shared_term_again",
+        "denylist_without_russian",
+        "denial_empty",
+        "denial_capitalised",
+    ],
 )
 def test_other_malformed_files_are_refused(
     lexicon_copy: Path, name: str, mutate: Mutation, field: str
