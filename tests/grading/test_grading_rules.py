@@ -17,6 +17,7 @@ from simulator.grading.types import GradeReport
 from simulator.grading.visible import visible_text
 from simulator.kb.knowledge import KnowledgeBase, load_knowledge
 from simulator.llm.backends import get_chat_model
+from simulator.llm.local.answer_text import split_sentences
 from simulator.llm.scripted import ScriptedModel
 from tests.support.paths import ROOT
 
@@ -713,3 +714,177 @@ def test_a_phone_photo_places_no_model_on_the_phone(
 ) -> None:
     report = grade(kb, f"## Serving\n{sentence}", scenario="visual_search")
     assert ("serving.inference_location" not in missed(report, "serving")) == on_device
+
+
+# A note's bullet that relates names ("train ≤ D, test D+1", "user seg × ad category") or states
+# figures decides something (outside answer 201): it counts like a sentence, unlike a list of names.
+TERSE_DATA = [
+    "## Data\n- label: click ≤30 min after impression (implicit)\n"
+    "- feats: ad/campaign/advertiser ids, user 1st-party (consented) history, ctx (slot, device, "
+    "hour, geo), crosses user seg × ad category\n"
+    "- downsample negatives (~10%) → fits 4h\n- split by day: train ≤ D, test D+1",
+    "## Data\n- label: click within 30 min of the impression\n"
+    "- feats: campaign/advertiser ids, user history, slot, device, hour, cross of user segment × "
+    "ad category\n"
+    "- downsample negatives (~10%) → fits 4h\n- split by day: train on days ≤ D, test on D+1",
+    "## Data\n- label: click ≤30 min after impression\n"
+    "- feats: ad ids, placement, device, hour, geo, user seg × ad category crosses\n"
+    "- downsample negatives (~10%) → fits 4h\n- split by date: train < D, test = D+1",
+]
+
+
+@pytest.mark.parametrize("answer", TERSE_DATA)
+def test_terse_bullets_that_relate_names_count_like_sentences(
+    kb: KnowledgeBase, answer: str
+) -> None:
+    report = grade(kb, answer, scenario="ad_ctr")
+    data = report.section("data")
+    assert data.score >= 2, data
+    assert {"data.features", "data.split"}.isdisjoint(missed(report, "data"))
+
+
+# A line of the scenario's figures restates the task (outside answer 311), even where its words
+# name labels or latency: it is quoted for the requirements, not for the data.
+RESTATED_FIGURES = [
+    "Real-time binary risk scoring in the auth path: 50 ms, 600 TPS peak, CPU-only (16c), 3 mo "
+    "to pilot. Base rate 0.1%, labels lag 30–90d.",
+    "Auth-path fraud scoring: 50 ms, 600 TPS peak, CPU-only (16 cores), 3 mo to pilot. Fraud "
+    "base rate 0.1%, label lag 30–90d.",
+    "Binary fraud score per payment in auth: 50 ms, 600 TPS peak, CPU only, 3 mo to pilot. "
+    "Positives 0.1%, labels arrive 30–90d late.",
+]
+FRAUD_DESIGN = (
+    "PR-AUC, recall@1% FPR, $-weighted recall. Online: fraud bps, false-decline rate.\n\n"
+    "Label maturity is the crux: negatives only from payments ≥ 90d old, so the training "
+    "window ends three months back. Features: velocity counts per card token over 1h and 24h, "
+    "amount vs the card's usual, MCC, country mismatch. Time-based split: train on months 1-18, "
+    "validate on 19-21, test on 22-24.\n\n"
+    "LightGBM, weighted logloss, ~500 trees depth 6, early stop on the out-of-time validation."
+)
+
+
+@pytest.mark.parametrize("requirements", RESTATED_FIGURES)
+def test_a_line_of_the_scenarios_figures_is_quoted_as_requirements(
+    kb: KnowledgeBase, requirements: str
+) -> None:
+    report = grade(kb, f"{requirements}\n\n{FRAUD_DESIGN}", scenario="payment_fraud")
+    restated = [s for s in SECTION_IDS if s != "requirements"]
+    assert report.section("requirements").evidence
+    assert not any(q in requirements for s in restated for q in report.section(s).evidence)
+
+
+# Choices argued with pros and cons inside the requirements (outside answer 308) stay there:
+# "Pros: closer to revenue" names business value, yet it argues the choice before it.
+ARGUED_CHOICES = [
+    ("Pros: ships in two months, keeps ES recall.", "Pros: closer to revenue."),
+    ("Pros: live within two months, ES recall kept.", "Pros: tracks revenue directly."),
+    ("Pros: two months to ship and the recall of ES stays.", "Pros: nearer to the money made."),
+]
+SEARCH_METRICS = (
+    "Offline NDCG@10 on the 10k human-graded queries. Pros: unbiased relevance. Cons: small, "
+    "may not match today's catalogue.\n"
+    "Online revenue per search and conversion rate (A/B). Pros: the actual business goal. Cons: "
+    "noisy, needs one to two weeks of traffic.\n"
+    "Guardrails: zero-result rate, query abandonment, re-ranker p99 ≤ 60 ms. Pros: catch damage "
+    "the main metric hides. Cons: more metrics, slower decisions."
+)
+
+
+@pytest.mark.parametrize(("first", "second"), ARGUED_CHOICES)
+def test_pros_stay_with_a_choice_stated_in_the_requirements(
+    kb: KnowledgeBase, first: str, second: str
+) -> None:
+    requirements = (
+        "Restated: re-rank what our Elasticsearch returns so that searches lead to purchases. "
+        "Asked: scale (5M products, 30M searches a day, one year of logs), latency (300 ms end "
+        "to end; the re-ranker gets 60 ms for the top 200), hardware (4 GPUs, two months to "
+        "first release).\n"
+        f"Choice: learning-to-rank on top of the existing retrieval instead of replacing it. "
+        f"{first} Cons: cannot fix items retrieval never returns.\n"
+        f"Choice: optimise for purchases, not clicks. {second} Cons: purchase labels are sparse "
+        "per query."
+    )
+    report = grade(kb, f"{requirements}\n\n{SEARCH_METRICS}", scenario="search_ranking")
+    others = [q for s in report.sections if s.id != "requirements" for q in s.evidence]
+    assert not any(q in requirements for q in others), others
+
+
+# A wrong claim commits to something, so it is filed with its paragraph like a right one and
+# costs its section (outside answer 310): a brute-force index that quotes the scenario's size and
+# latency is the architecture's mistake, not a restated requirement.
+WRONG_INDEX = [
+    "The resulting vector is compared by exact brute-force search against all 20 million full "
+    "2048-dimensional float vectors, which is easily fast enough within 500 ms on a single node.",
+    "Each query vector is matched by exact brute-force search against all 20 million full "
+    "2048-dimensional vectors on a single node, well inside 500 ms.",
+    "We keep all 20 million raw vectors of 2048 floats on one node and search them exactly, "
+    "brute force, in under 500 ms.",
+]
+
+
+@pytest.mark.parametrize("wrong", WRONG_INDEX)
+def test_a_wrong_claim_is_filed_with_its_paragraph_and_costs_its_section(
+    kb: KnowledgeBase, wrong: str
+) -> None:
+    answer = (
+        "Offline I would measure recall@10 and recall@50 on a held-out part of the 100 thousand "
+        "paired photos, and online I would look at the purchase rate after a visual search.\n\n"
+        "The app uploads the photo to our servers, where the whole photo is passed straight "
+        f"through the embedding model. {wrong} New products are added when the index is rebuilt "
+        "once a month, which is frequent enough for a catalogue.\n\n"
+        "A pretrained CNN fine-tuned with a contrastive loss would match photos to products."
+    )
+    report = grade(kb, answer, scenario="visual_search")
+    made = {(m.id, m.section) for m in report.mistakes}
+    assert ("architecture.index_exceeds_memory", "architecture") in made
+
+
+# A prose paragraph that says what the training data is (outside answer 310) is the data's, even
+# right after the architecture and with the scenario's figures in it.
+TRAINING_DATA = [
+    "The training data would be the 100 thousand matched pairs plus the product images "
+    "themselves, with augmentations like crops, blur and lighting changes to make catalogue "
+    "images look more like phone photos, and since the user photos must be deleted after 30 days "
+    "we can only train on a rolling window of them.",
+    "For the training set we take the 100 thousand matched pairs and the catalogue images, "
+    "augmented with crops and blur, and because user photos are deleted after 30 days we train "
+    "on a rolling window of them.",
+    "Our training examples are the 100 thousand photo-to-product pairs plus catalogue shots with "
+    "crops and lighting changes; user photos go after 30 days, so only a rolling window of them "
+    "is used.",
+]
+VISUAL_ARCHITECTURE = (
+    "The app uploads the photo to our servers, where a light detector first crops the main "
+    "object; the crop is then passed through the embedding model, and the resulting vector is "
+    "searched in an approximate nearest neighbour index over product image embeddings. New "
+    "products are embedded by a daily batch job and appended to the index incrementally."
+)
+
+
+@pytest.mark.parametrize("data", TRAINING_DATA)
+def test_what_the_training_data_is_is_quoted_for_the_data(kb: KnowledgeBase, data: str) -> None:
+    report = grade(kb, f"{VISUAL_ARCHITECTURE}\n\n{data}", scenario="visual_search")
+    assert report.section("data").evidence
+    assert all(q in data for q in report.section("data").evidence)
+    assert not any(q in data for s in report.sections if s.id != "data" for q in s.evidence)
+
+
+# A "+ ..." line and the "- ..." lines after it argue the choice above them, as "Pros:" does
+# (outside answer 1, graded against another scenario): a pro naming implicit data goes with it.
+PLUS_LINES = [
+    "+ made for implicit data, confidence c = 1 + alpha * count",
+    "+ built for implicit feedback, weight w = 1 + alpha * plays",
+    "+ handles implicit signals: confidence = 1 + alpha × views",
+]
+
+
+@pytest.mark.parametrize("pro", PLUS_LINES)
+def test_a_plus_line_and_the_cons_after_it_argue_the_choice_above_them(pro: str) -> None:
+    answer = (
+        "Matrix factorization (ALS on implicit feedback)\n"
+        f"{pro}\n"
+        "- static, side features awkward, new items have no vector"
+    )
+    choice, *rows = split_sentences(answer)
+    assert not choice.argues
+    assert rows and all(r.argues for r in rows)

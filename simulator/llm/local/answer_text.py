@@ -70,6 +70,9 @@ _PUNCTUATION = re.compile(r"[.,;:!?]")
 _DASH = re.compile(r"\s[—–-]\s")
 """A dash between spaces ends a run-in label as a colon does ("Минусы — дорого")."""
 _ARROW = re.compile(r"->|→|=>|⇒")
+_RELATION = re.compile(r"[≤≥<>=×]")
+"""A comparison or a product between names ("train ≤ D", "user segment × ad category") relates
+them: a list item that states one decides something, it is no name."""
 _LIST_SEPARATOR = re.compile(r"[,;/+|]|->|→|=>|⇒|\s+and\s+|\s+и\s+")
 _NUMBER = re.compile(
     r"(?<![\w.])(\d+(?:[.,]\d+)*)(?:\s*(%)|\s?([a-zа-яё]+)\b)?", re.IGNORECASE | re.UNICODE
@@ -157,7 +160,9 @@ def split_sentences(answer: str) -> list[Sentence]:
         block += block_start or heading
         block_start = heading
         pros_seen = pros_seen or bool(_PRO.match(line))
-        argued_row = pros_cons_left > 0 or (pros_seen and bool(_LIST_ITEM.match(line)))
+        # "+ ..." and the "- ..." lines after it argue the choice above them, as "Pros:" does.
+        pro_or_con = pros_seen and bool(_LIST_ITEM.match(line) or _PRO.match(line))
+        argued_row = pros_cons_left > 0 or pro_or_con
         asked = False
         for part in _SENTENCE_END.split(stripped.replace(" | ", ", ")):
             part = part.strip()
@@ -188,7 +193,7 @@ def split_sentences(answer: str) -> list[Sentence]:
                     question="?" in part,
                     answers=answers,
                     fragment=fragment,
-                    argues=not heading and _opens_with_pros_or_cons(part),
+                    argues=not heading and (pro_or_con or _opens_with_pros_or_cons(part)),
                 )
             )
     return out
@@ -328,9 +333,13 @@ def _says_something_short(text: str) -> bool:
 
 
 def _is_bare_list(sentence: str, least: int) -> bool:
-    """A run of at least `least` short names (commas, arrows) with no reasoning: buzzwords."""
+    """A run of at least `least` short names (commas, arrows) with no reasoning, no measured
+    figure and no relation between names: buzzwords. "split by day: train ≤ D, test D+1" and
+    "txn count 1h / 24h per card" state a decision in a note's shorthand."""
     parts = [p for p in _LIST_SEPARATOR.split(sentence) if p.strip()]
     if len(parts) < least:
+        return False
+    if _RELATION.search(_ARROW.sub(" ", sentence)) or any(f.measured for f in figures(sentence)):
         return False
     short = [len(words(p)) <= NAME_WORDS for p in parts]
     argued = any(not s and _reasons(p) for p, s in zip(parts, short, strict=True))

@@ -62,6 +62,14 @@ RESTATED_WORDS = 3
 RESTATED_PULL = 1.0
 """A restated fact ("20M images / 3M products, +50k products daily") is the requirements'
 content, even where a fact's words name another section ("consent", "daily")."""
+RESTATED_FIGURES = 2
+"""A unit that states at least this many measured figures, each one a figure of the scenario's
+facts ("50 ms, 600 TPS peak, 3 mo to pilot"; "Base rate 0.1%, labels lag 30-90d"), restates
+the task in a note's shorthand, whatever its words: one figure is a design quoting a limit..."""
+RESTATED_FIGURE_WORDS = 10
+"""...when it has a figure every this many words at most: a long sentence that uses two of the
+facts' figures ("exact search over all 20 million vectors is fast enough within 500 ms") is a
+design that quotes its limits."""
 WIRED_COMPONENTS = 2
 """Units that move data between at least this many named parts say how the system connects."""
 CHAIN_ARROWS = 2
@@ -171,11 +179,13 @@ class Unit:
     """Its arrows chain three parts or more (a -> b -> c)."""
 
     def emission(self, section: SectionId) -> float:
-        """How strongly this unit is about `section`."""
+        """How strongly this unit is about `section`. A pros or cons line argues about the choice
+        before it: the consequences its words name ("Pros: closer to revenue") are not its
+        section, so they pull nothing."""
         s = self.sentence
         own = sum(m.section == section for m in self.mistakes)
         return (
-            self.pull.get(section, 0.0)
+            (0.0 if s.argues else self.pull.get(section, 0.0))
             + own
             + DECLARED * (s.declared == section)
             + LABELLED * (s.label == section)
@@ -222,6 +232,18 @@ def _restates(text: str, facts: Sequence[FactFigures]) -> bool:
         return False
     said = frozenset().union(*(f.stems for f in facts))
     return len(own & said) >= RESTATED_SHARE * len(own)
+
+
+def _quotes_figures(text: str, facts: Sequence[FactFigures]) -> bool:
+    """At least RESTATED_FIGURES measured figures, densely stated, each one a fact's figure."""
+    stated = {f.value for f in figures(text) if f.measured}
+    known = [v for f in facts for v, measured in f.values if measured]
+    dense = len(words(text)) <= RESTATED_FIGURE_WORDS * len(stated)
+    return (
+        len(stated) >= RESTATED_FIGURES
+        and dense
+        and all(any(_same(v, w) for w in known) for v in stated)
+    )
 
 
 def _same(a: float, b: float) -> bool:
@@ -292,7 +314,7 @@ def read_unit(
         QUESTION_PULL * sentence.question
         + ASKING_PULL * bool(grading.asking.find(text))
         + REPLY_PULL * sentence.answers
-        + RESTATED_PULL * _restates(text, facts)
+        + RESTATED_PULL * (_restates(text, facts) or _quotes_figures(text, facts))
     )
     if clarifies:
         pull["requirements"] = pull.get("requirements", 0.0) + clarifies

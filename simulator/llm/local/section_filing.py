@@ -50,8 +50,11 @@ def attribute(units: Sequence[Unit]) -> list[SectionId]:
     afterwards, so no run of them, however long, moves the units that say something.
     """
     topics = _topics(units)
-    said = [i for i, u in enumerate(units) if u.credit]
-    whole = _answer_topic([units[i] for i in said])
+    # A unit that makes a common mistake commits too, to something wrong: it holds its paragraph
+    # in its section as a right claim would, so the claims after it are not set adrift. What the
+    # answer as a whole is about is still read from the claims that earn.
+    said = [i for i, u in enumerate(units) if u.credit or u.mistakes]
+    whole = _answer_topic([units[i] for i in said if units[i].credit])
     filed = _path([units[i] for i in said], [topics[i] for i in said], whole)
     path = dict(zip(said, filed, strict=True))
     out = []
