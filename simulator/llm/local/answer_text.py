@@ -96,6 +96,9 @@ class Sentence:
     """Index of its block: a paragraph, or the stretch between a heading and the next blank line."""
     declared: SectionId | None = None
     """The section its heading or its block's lead-in names, if any."""
+    led: bool = False
+    """`declared` comes from its block's lead-in ("Metrics: ..."), not a heading: it holds only
+    while the block's content stays there (`answer_units.lead_ins`)."""
     heading: bool = False
     """A heading names a section without saying anything about it: it earns nothing."""
     label: SectionId | None = None
@@ -188,6 +191,7 @@ def split_sentences(answer: str) -> list[Sentence]:
                     words=len(words(part)) if content else 0,
                     block=block,
                     declared=by_lead_in or by_heading,
+                    led=by_lead_in is not None,
                     heading=heading,
                     label=label,
                     question="?" in part,

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 from pydantic import BaseModel
 
-from simulator.base.sections import SectionId
+from simulator.base.sections import SECTION_IDS, SectionId
 from simulator.base.textnorm import STOP_WORDS, compiled_terms, stems, words
 from simulator.kb.knowledge import PIPELINE_ROLE
 from simulator.kb.lexicon import lexicon
@@ -378,6 +378,29 @@ def _section_of(rubric: RubricBlock, checkpoint: str) -> SectionId | None:
         ),
         None,
     )
+
+
+def lead_ins(units: list[Unit]) -> list[Unit]:
+    """A block's lead-in ("Metrics: ...") holds the units after it in its section only until one
+    whose own words point at another by more than the lead-in holds (DECLARED): a whole answer
+    run into one paragraph moves on where its content does, so the units after that one are filed
+    by their own words. A later label restarts the hold for the section it names."""
+    out = list(units)
+    moved_on: set[tuple[int, SectionId]] = set()
+    for i, unit in enumerate(units):
+        s = unit.sentence
+        if not s.led or s.declared is None:
+            continue
+        held = (s.block, s.declared)
+        if s.label == s.declared:
+            moved_on.discard(held)
+        if held in moved_on:
+            out[i] = replace(unit, sentence=replace(s, declared=None, led=False))
+            continue
+        own = {sid: unit.emission(sid) - DECLARED * (sid == s.declared) for sid in SECTION_IDS}
+        if max(own.values()) - own[s.declared] > DECLARED:
+            moved_on.add(held)
+    return out
 
 
 def elaborations(units: list[Unit]) -> list[Unit]:

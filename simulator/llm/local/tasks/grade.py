@@ -50,6 +50,7 @@ from simulator.llm.local.answer_units import (
     Unit,
     elaborations,
     fact_figures,
+    lead_ins,
     pipeline_of,
     read_unit,
 )
@@ -251,7 +252,7 @@ def grade(answer: str, rubric: RubricBlock, disclosed: DisclosedBlock) -> dict[s
     facts = fact_figures(rubric.scenario.facts)
     watch = _watch(rubric.scenario)
     units = elaborations(
-        [read_unit(s, rubric, pipeline, facts, watch) for s in split_sentences(answer)]
+        lead_ins([read_unit(s, rubric, pipeline, facts, watch) for s in split_sentences(answer)])
     )
     path = attribute(units)
     sure = settled(units, path)
