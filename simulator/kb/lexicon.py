@@ -276,12 +276,17 @@ class PhraseList(_StrictLists):
 
     en: list[Phrase]
     ru: list[Phrase]
+    _exact: frozenset[str] = PrivateAttr()
+    _prefixes: tuple[str, ...] = PrivateAttr()
 
     @model_validator(mode="after")
     def _some_unique(self) -> "PhraseList":
         if not self.listed:
             raise ValueError("no words in either language")
         _no_repeats(self.listed)
+        # Asked of every word of every clause a mistake's cues are looked for in: a set lookup.
+        self._exact = frozenset(p for p in self.listed if not p.endswith("*"))
+        self._prefixes = tuple(p[:-1] for p in self.listed if p.endswith("*"))
         return self
 
     @property
@@ -290,7 +295,7 @@ class PhraseList(_StrictLists):
 
     def has(self, word: str) -> bool:
         """`word` is one of the words, or starts with one of the prefixes."""
-        return any(word.startswith(p[:-1]) if p.endswith("*") else word == p for p in self.listed)
+        return word in self._exact or word.startswith(self._prefixes)
 
     def pattern(self) -> str:
         """A regular-expression alternation of the phrases (prefixes open-ended)."""

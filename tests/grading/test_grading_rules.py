@@ -515,20 +515,6 @@ META_PLATITUDES = {
 }
 
 
-@pytest.mark.parametrize("lang", ["en", "ru"])
-def test_filler_that_only_says_what_to_clarify_or_tune_changes_no_score(
-    kb: KnowledgeBase, lang: Lang
-) -> None:
-    lines = META_PLATITUDES[lang] * 20
-    before, after = " ".join(lines), " ".join(reversed(lines))
-    thin = scores(grade(kb, THIN[lang], lang, scenario="eta_prediction"))
-    padded = grade(kb, f"{before}\n\n{THIN[lang]}\n\n{after}", lang, scenario="eta_prediction")
-    gains = {s: v - thin[s] for s, v in scores(padded).items() if v > thin[s]}
-    # A section the answer left empty may be named (1), never credited.
-    assert all(v <= 1 and thin[s] == 0 for s, v in gains.items()), (thin, scores(padded))
-    assert not any(q in before + after for s in padded.sections for q in s.evidence)
-
-
 # A question that names nothing opens what follows (outside answer 214); it is no clarifying
 # question, so it earns the requirements nothing and quotes nowhere. A real one still counts.
 RHETORICAL = [
@@ -648,14 +634,19 @@ QUALITY_PLATITUDES = {
 
 
 @pytest.mark.parametrize("lang", ["en", "ru"])
-def test_filler_that_names_qualities_every_system_needs_changes_no_score(
-    kb: KnowledgeBase, lang: Lang
+@pytest.mark.parametrize(
+    "platitudes", [META_PLATITUDES, QUALITY_PLATITUDES], ids=["clarify_or_tune", "qualities"]
+)
+def test_filler_that_commits_to_nothing_changes_no_score(
+    kb: KnowledgeBase, lang: Lang, platitudes: dict[str, list[str]]
 ) -> None:
-    lines = QUALITY_PLATITUDES[lang] * 20
+    """Filler that only says what to clarify or tune, or names qualities every system needs."""
+    lines = platitudes[lang] * 20
     before, after = " ".join(lines), " ".join(reversed(lines))
     thin = scores(grade(kb, THIN[lang], lang, scenario="eta_prediction"))
     padded = grade(kb, f"{before}\n\n{THIN[lang]}\n\n{after}", lang, scenario="eta_prediction")
     gains = {s: v - thin[s] for s, v in scores(padded).items() if v > thin[s]}
+    # A section the answer left empty may be named (1), never credited.
     assert all(v <= 1 and thin[s] == 0 for s, v in gains.items()), (thin, scores(padded))
     assert not any(q in before + after for s in padded.sections for q in s.evidence)
 
