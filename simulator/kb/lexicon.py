@@ -195,6 +195,8 @@ class GradingLexicon(Strict):
     """A clause with one of these denies what it names ("no A/B test"): it earns nothing."""
     dismissals: TermList
     """These dismiss what the sentence named before them ("monitoring: not needed") as well."""
+    task_nouns: TermList
+    """Nouns that name a prediction task: a metric's name beside one names the task."""
     generic_terms: TermList
     """Words that only name a broad topic (data, model, monitoring): cue words that are all of
     these, with no figure or technical name, commit to nothing."""

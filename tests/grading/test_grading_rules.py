@@ -632,10 +632,35 @@ QUALITY_PLATITUDES = {
     ],
 }
 
+# Labels, stages, services, deadlines and change are named by every design; "in advance",
+# "early", "late" and "correctly" are no scenario's point (outside filler lines, moved to tuning).
+BROAD_PLATITUDES = {
+    "en": [
+        "Our labels should really reflect the outcome the business cares about.",
+        "Each stage of the flow deserves its own attention, end to end.",
+        "The service behind all this must stay dependable as it grows.",
+        "The world keeps changing over time, and the design has to keep pace.",
+        "Hardware and deadlines are constraints we should keep in mind.",
+        "Problems are cheaper when caught early rather than late.",
+        "Alerts and dashboards help the team track how things go.",
+    ],
+    "ru": [
+        "Разметка должна отражать то, что на самом деле важно бизнесу.",
+        "Каждый этап конвейера заслуживает внимания от начала до конца.",
+        "Сервис должен оставаться надёжным по мере роста.",
+        "Всё со временем меняется, и система должна за этим поспевать.",
+        "Железо и сроки — ограничения, о которых стоит помнить.",
+        "Многое лучше продумать заранее и сделать правильно.",
+        "Алерты и дашборды помогают отслеживать, как идут дела.",
+    ],
+}
+
 
 @pytest.mark.parametrize("lang", ["en", "ru"])
 @pytest.mark.parametrize(
-    "platitudes", [META_PLATITUDES, QUALITY_PLATITUDES], ids=["clarify_or_tune", "qualities"]
+    "platitudes",
+    [META_PLATITUDES, QUALITY_PLATITUDES, BROAD_PLATITUDES],
+    ids=["clarify_or_tune", "qualities", "broad_topics"],
 )
 def test_filler_that_commits_to_nothing_changes_no_score(
     kb: KnowledgeBase, lang: Lang, platitudes: dict[str, list[str]]
@@ -879,3 +904,44 @@ def test_a_plus_line_and_the_cons_after_it_argue_the_choice_above_them(pro: str)
     choice, *rows = split_sentences(answer)
     assert not choice.argues
     assert rows and all(r.argues for r in rows)
+
+
+# Outside answer 206 opens its requirements with the task's name: "CTR prediction" names what
+# the model predicts, no metric; the metrics the answer does name stay metrics.
+TASK_NAMED = [
+    ("en", "Classic one: CTR prediction for the ad auction. Lots of data, and it has to be fast."),
+    ("ru", "ну тут классика — прогноз CTR для аукциона. данных много, отвечать надо быстро."),
+]
+
+
+@pytest.mark.parametrize(("lang", "task"), TASK_NAMED)
+def test_a_metric_named_as_the_task_is_no_metric(kb: KnowledgeBase, lang: Lang, task: str) -> None:
+    metrics = "Offline: logloss and AUC on the next day. Online: CTR and revenue per impression."
+    model = "Model: logistic regression on hashed feature crosses first, then DeepFM on CPU."
+    report = grade(kb, f"{task}\n\n{metrics}\n\n{model}", lang, scenario="ad_ctr")
+    assert not any(task in q for s in report.sections if s.id != "requirements" for q in s.evidence)
+    assert any("CTR" in q for q in report.section("metrics").evidence)
+    alone = grade(kb, task, lang, scenario="ad_ctr")
+    assert alone.section("metrics").score == 0
+
+
+# Outside answer 214: the words before a colon name the list after it, so guardrail metrics stay
+# metrics although their list names p99 latency and a weekly figure.
+GUARDRAILS = [
+    "We also need guardrails, things that must not get worse: p99 latency under 150 ms, the "
+    "weekly share of slots given to new products, and catalogue coverage.",
+    "Guardrail metrics: p99 latency below 150 ms, weekly share of slots for new products.",
+    "Гардрейлы, которые не должны ухудшиться: p99 задержки до 150 мс, еженедельная доля новинок.",
+]
+
+
+@pytest.mark.parametrize("guardrails", GUARDRAILS)
+def test_a_list_introduced_as_guardrails_is_quoted_for_the_metrics(
+    kb: KnowledgeBase, guardrails: str
+) -> None:
+    metrics = "Offline we measure NDCG@10 on the following week; online, purchases per session."
+    serving = "Serving: an A/B test on 5% of traffic, then a gradual rollout; retrain weekly."
+    report = grade(kb, f"{metrics} {guardrails}\n\n{serving}")
+    assert any(guardrails.startswith(q[:40]) for q in report.section("metrics").evidence)
+    elsewhere = [q for s in report.sections if s.id != "metrics" for q in s.evidence]
+    assert not any(q in guardrails for q in elsewhere)

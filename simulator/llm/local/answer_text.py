@@ -83,6 +83,7 @@ _UPPER = re.compile(r"[A-Z]")
 """Technical names are written in Latin letters in both languages; Cyrillic capitals shout."""
 _LETTER = re.compile(r"[a-zа-яё]", re.IGNORECASE)
 _DIGIT = re.compile(r"\d")
+_NAME_TOKEN = re.compile(r"[\w@/'-]+")
 
 
 @dataclass(frozen=True)
@@ -356,6 +357,30 @@ def _is_bare_list(sentence: str, least: int) -> bool:
 def live_text(sentence: str) -> str:
     """The sentence without the clauses it denies (`GradingLexicon.live_text`)."""
     return lexicon().grading.live_text(sentence)
+
+
+def without_task_names(text: str) -> str:
+    """The text without the word beside each task noun ("CTR prediction", "прогноз CTR"; function
+    words skipped): a metric named there is what the model predicts, not how it is judged."""
+    tokens = list(_NAME_TOKEN.finditer(text))
+    nouns = lexicon().grading.task_nouns.terms
+    dropped: set[int] = set()
+    for i, token in enumerate(tokens):
+        if not nouns.find(token.group()):
+            continue
+        for step in (-1, 1):
+            j = i + step
+            while 0 <= j < len(tokens) and tokens[j].group().lower() in STOP_WORDS:
+                j += step
+            if 0 <= j < len(tokens):
+                dropped.add(j)
+    if not dropped:
+        return text
+    out, last = [], 0
+    for j in sorted(dropped):
+        out.append(text[last : tokens[j].start()])
+        last = tokens[j].end()
+    return "".join([*out, text[last:]])
 
 
 def figures(text: str) -> list[Figure]:

@@ -28,6 +28,7 @@ from simulator.llm.local.answer_text import (
     generic_term,
     live_text,
     technical_names,
+    without_task_names,
 )
 
 DECLARED = 2.5
@@ -70,6 +71,13 @@ RESTATED_FIGURE_WORDS = 10
 """...when it has a figure every this many words at most: a long sentence that uses two of the
 facts' figures ("exact search over all 20 million vectors is fast enough within 500 ms") is a
 design that quotes its limits."""
+TASK_PULL = 1.0
+"""Naming the prediction task ("ну тут классика — CTR prediction") frames the problem: the
+requirements, whatever section the name beside the task noun belongs to."""
+LIST_NAME_PULL = 1.0
+"""The words before a colon name the list after it ("guardrails, things that must not get worse:
+p99 latency, ..."): what they name pulls like one more cue word, so a list of monitored figures
+introduced as guardrails is a metrics list."""
 WIRED_COMPONENTS = 2
 """Units that move data between at least this many named parts say how the system connects."""
 CHAIN_ARROWS = 2
@@ -276,10 +284,13 @@ def read_unit(
     points: dict[SectionId, frozenset[str]] = {}
     found: dict[SectionId, list[tuple[str, ...]]] = {}
     found_points: dict[SectionId, list[tuple[str, ...]]] = {}
+    # "CTR prediction" names the task: the metric beside a task noun is not named as a metric.
+    unnamed = without_task_names(live)
     for section_id, cues in rubric.sections.items():
         cps, pts = set(), set()
+        read = unnamed if section_id == "metrics" else live
         for c in cues.checkpoints:
-            terms = compiled_terms(tuple(c.terms)).find(live)
+            terms = compiled_terms(tuple(c.terms)).find(read)
             if terms:
                 cps.add(c.id)
                 found.setdefault(section_id, []).append(tuple(terms))
@@ -293,6 +304,8 @@ def read_unit(
         if pts:
             points[section_id] = frozenset(pts)
     pull = _pull(found, found_points)
+    for section_id in _list_named(text, rubric):
+        pull[section_id] = pull.get(section_id, 0.0) + LIST_NAME_PULL
     point_terms = [t for groups in found_points.values() for g in groups for t in g]
     grading = lexicon().grading
     components = frozenset(grading.components.find(live)) if not sentence.heading else frozenset()
@@ -315,6 +328,7 @@ def read_unit(
         + ASKING_PULL * bool(grading.asking.find(text))
         + REPLY_PULL * sentence.answers
         + RESTATED_PULL * (_restates(text, facts) or _quotes_figures(text, facts))
+        + TASK_PULL * (unnamed != live)
     )
     if clarifies:
         pull["requirements"] = pull.get("requirements", 0.0) + clarifies
@@ -367,6 +381,20 @@ def _pull(
                     for t in group
                 )
     return pull
+
+
+def _list_named(text: str, rubric: RubricBlock) -> set[SectionId]:
+    """The sections whose checkpoints the words before the unit's first colon name, when a list
+    follows the colon."""
+    head, colon, tail = text.partition(":")
+    if not colon or not tail.strip() or not head.strip():
+        return set()
+    live = live_text(head)
+    return {
+        section_id
+        for section_id, cues in rubric.sections.items()
+        if any(compiled_terms(tuple(c.terms)).find(live) for c in cues.checkpoints)
+    }
 
 
 def _section_of(rubric: RubricBlock, checkpoint: str) -> SectionId | None:
