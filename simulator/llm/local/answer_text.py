@@ -362,8 +362,10 @@ def live_text(sentence: str) -> str:
 def without_task_names(text: str) -> str:
     """The text without the word beside each task noun ("CTR prediction", "прогноз CTR"; function
     words skipped): a metric named there is what the model predicts, not how it is judged."""
-    tokens = list(_NAME_TOKEN.finditer(text))
     nouns = lexicon().grading.task_nouns.terms
+    if not nouns.find(text):
+        return text  # most units name no task: one match over the text, not one per word
+    tokens = list(_NAME_TOKEN.finditer(text))
     dropped: set[int] = set()
     for i, token in enumerate(tokens):
         if not nouns.find(token.group()):
@@ -446,8 +448,10 @@ def _figure_token(token: str) -> bool:
 
 
 @lru_cache(maxsize=8192)
+@lru_cache(maxsize=8192)
 def generic_term(term: str) -> bool:
-    """A cue term all of whose words only name a broad topic ("monitor*", "offline and online")."""
+    """A cue term all of whose words only name a broad topic ("monitor*", "offline and online").
+    Cached: the same few hundred cue terms are asked about for every unit of every answer."""
     generic = lexicon().grading.generic_terms
     named = [w for w in words(term.replace("*", " ")) if w not in STOP_WORDS]
     return bool(named) and all(generic.find(w) for w in named)
