@@ -448,10 +448,8 @@ def _figure_token(token: str) -> bool:
 
 
 @lru_cache(maxsize=8192)
-@lru_cache(maxsize=8192)
 def generic_term(term: str) -> bool:
-    """A cue term all of whose words only name a broad topic ("monitor*", "offline and online").
-    Cached: the same few hundred cue terms are asked about for every unit of every answer."""
+    """A cue term all of whose words only name a broad topic ("monitor*", "offline and online")."""
     generic = lexicon().grading.generic_terms
     named = [w for w in words(term.replace("*", " ")) if w not in STOP_WORDS]
     return bool(named) and all(generic.find(w) for w in named)
