@@ -191,6 +191,9 @@ class GradingLexicon(Strict):
     """Words that move data from one part to another."""
     asking: TermList
     """A sentence with one of these says it asks something ("I'd ask", "уточню"): clarifying."""
+    self_questions: TermList
+    """A question that opens with one of these asks the candidate's own way forward ("How would we
+    know it works?"), not the interviewer: it clarifies nothing."""
     negations: TermList
     """A clause with one of these denies what it names ("no A/B test"): it earns nothing."""
     dismissals: TermList

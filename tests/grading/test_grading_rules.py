@@ -656,11 +656,35 @@ BROAD_PLATITUDES = {
 }
 
 
+# Filler that sounds technical by a cue word or two and nothing else (outside filler lines of
+# answers 329-342): alone, each names a point; pages of them commit to nothing, whatever words a
+# new writer picks, since among sentences that say nothing only a figure, a fact or a technical
+# name commits.
+CUE_WORD_PLATITUDES = {
+    "en": [
+        "I'd probably draw a rough sketch of the pieces first and adjust it later.",
+        "Things drift eventually, so at some point the model will need a refresh.",
+        "Personal data always deserves careful handling.",
+        "How would we even know that the whole thing is doing its job?",
+        "What are we really optimising for here, and for whom?",
+        "It is easy to end up with leakage if one is not careful.",
+    ],
+    "ru": [
+        "Сначала я бы набросал общую схему, а потом уточнял бы её.",
+        "Со временем всё устаревает, так что модель придётся обновлять.",
+        "С персональными данными надо обращаться аккуратно.",
+        "Закон тоже накладывает свои ограничения.",
+        "Как мы поймём, что всё это приносит пользу?",
+        "Легко получить утечку, если не быть внимательным.",
+    ],
+}
+
+
 @pytest.mark.parametrize("lang", ["en", "ru"])
 @pytest.mark.parametrize(
     "platitudes",
-    [META_PLATITUDES, QUALITY_PLATITUDES, BROAD_PLATITUDES],
-    ids=["clarify_or_tune", "qualities", "broad_topics"],
+    [META_PLATITUDES, QUALITY_PLATITUDES, BROAD_PLATITUDES, CUE_WORD_PLATITUDES],
+    ids=["clarify_or_tune", "qualities", "broad_topics", "cue_words"],
 )
 def test_filler_that_commits_to_nothing_changes_no_score(
     kb: KnowledgeBase, lang: Lang, platitudes: dict[str, list[str]]
@@ -945,3 +969,55 @@ def test_a_list_introduced_as_guardrails_is_quoted_for_the_metrics(
     assert any(guardrails.startswith(q[:40]) for q in report.section("metrics").evidence)
     elsewhere = [q for s in report.sections if s.id != "metrics" for q in s.evidence]
     assert not any(q in guardrails for q in elsewhere)
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_a_line_that_sounds_technical_names_its_point_when_alone(
+    kb: KnowledgeBase, lang: Lang
+) -> None:
+    """The other side of the cue-word filler above: one such line is credited on its own, so the
+    pages of them earn nothing because of where they stand, not because their words are ignored."""
+    credited = [
+        line
+        for line in CUE_WORD_PLATITUDES[lang]
+        if any(s.evidence for s in grade(kb, line, lang, scenario="eta_prediction").sections)
+    ]
+    assert len(credited) >= 3, credited
+
+
+# A question the candidate asks themselves on the way ("How would we know it helps sales?")
+# asks the interviewer nothing: it is no clarifying question, whatever it names.
+SELF_QUESTIONS = [
+    ("en", "How would we know the recommendations actually bring in more sales?"),
+    ("en", "How do we measure whether the ranking helps the business?"),
+    ("ru", "Как мы поймём, что рекомендации приносят пользу бизнесу?"),
+]
+
+
+@pytest.mark.parametrize(("lang", "question"), SELF_QUESTIONS)
+def test_a_question_the_candidate_asks_themselves_clarifies_nothing(
+    kb: KnowledgeBase, lang: Lang, question: str
+) -> None:
+    report = grade(kb, question, lang)
+    assert not any(question in q for q in report.section("requirements").evidence)
+    assert report.section("requirements").score == 0
+
+
+# A paragraph's own lead-in is nearer to it than a heading above it (outside answer 206): under a
+# bare "данные" heading, the paragraph that opens "модель:" is the model's.
+LED_UNDER_HEADING = {
+    "en": "data\n- label: a purchase within 7 days of the view\n- split by week: train up to "
+    "week W, test on W+1\n\nmodel: baseline is the most popular products. then LR with hashed "
+    "crosses, later DeepFM if it fits the CPU budget",
+    "ru": "данные\n- метка: покупка в течение 7 дней после просмотра\n- сплит по неделям: трейн до "
+    "недели W, тест W+1\n\nмодель: бейзлайн — самые популярные товары. дальше LR с хешированными "
+    "кроссами, потом DeepFM, если влезет в CPU",
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_a_paragraphs_lead_in_outweighs_the_heading_above_it(kb: KnowledgeBase, lang: Lang) -> None:
+    report = grade(kb, LED_UNDER_HEADING[lang], lang)
+    later = LED_UNDER_HEADING[lang].rsplit(". ", 1)[1]
+    assert any(later.startswith(q[:30]) for q in report.section("model").evidence)
+    assert not any(later.startswith(q[:30]) for q in report.section("data").evidence)

@@ -128,9 +128,9 @@ def split_sentences(answer: str) -> list[Sentence]:
 
     A heading that names a section declares it for what follows, up to the next heading as deep
     or shallower, or a thematic break (`---`); a heading that names none ("Hyperparameters:")
-    leaves the one above it in force. Where no heading declares a section, a block (paragraph,
-    not a list item) that opens with a lead-in naming one ("Serving: ...") declares it for that
-    block, until a later sentence of the block opens with a label naming another (an answer run
+    leaves the one above it in force. A block (paragraph, not a list item) that opens with a
+    lead-in naming a section ("Serving: ...") declares it for that block, over any heading naming
+    another, until a later sentence of the block opens with a label naming another (an answer run
     into one paragraph). Both depend only on what comes before, so adding text never re-files
     earlier sentences.
     """
@@ -159,8 +159,11 @@ def split_sentences(answer: str) -> list[Sentence]:
         else:
             stripped = stripped.lstrip("#").strip()
         by_heading = open_headings[-1][1] if open_headings else None
-        if not heading and block_start and by_heading is None and not _LIST_ITEM.match(line):
-            by_lead_in = _lead_in_section(stripped.lstrip(">").strip())
+        if not heading and block_start and not _LIST_ITEM.match(line):
+            # A paragraph's own lead-in is nearer to its content than a heading above it: under
+            # "Data", a paragraph opening "Model: ..." is about the model.
+            lead = _lead_in_section(stripped.lstrip(">").strip())
+            by_lead_in = lead if by_heading is None or lead != by_heading else None
         block += block_start or heading
         block_start = heading
         pros_seen = pros_seen or bool(_PRO.match(line))

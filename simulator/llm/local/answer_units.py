@@ -12,6 +12,7 @@ other section their words name.
 """
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -78,6 +79,11 @@ LIST_NAME_PULL = 1.0
 """The words before a colon name the list after it ("guardrails, things that must not get worse:
 p99 latency, ..."): what they name pulls like one more cue word, so a list of monitored figures
 introduced as guardrails is a metrics list."""
+SENTENCES_PER_CONCRETE = 8
+"""A block may run this many sentences per figure, fact or technical name and still be a design:
+past that, its units that commit by cue words alone ("sketch the building blocks first and
+refine them") are filler that sounds technical, however long it runs, while a paragraph or a
+terse note's list of names beside its figures still counts."""
 WIRED_COMPONENTS = 2
 """Units that move data between at least this many named parts say how the system connects."""
 CHAIN_ARROWS = 2
@@ -179,6 +185,8 @@ class Unit:
     mistakes: tuple[Mistake, ...]
     credit: bool
     """It says something (content) and commits to something: it can cover what it names."""
+    by_cues_only: bool
+    """It commits by cue words alone, so only with its block (see `platitude_blocks`)."""
     components: frozenset[str]
     """Named parts of a running system (stores, queues, jobs, services)."""
     moves: bool
@@ -258,12 +266,14 @@ def _same(a: float, b: float) -> bool:
     return abs(a - b) <= 1e-6 * max(abs(a), abs(b), 1.0)
 
 
-def _commits(text: str, found_terms: Sequence[str], measured: bool, facts: frozenset[str]) -> bool:
-    """A unit commits to something when it states a figure or a fact, names a technique or tool,
-    or uses a cue word that is more than a broad topic ("split by time", not "the data")."""
+def _commitment(text: str, cue_terms: Sequence[str], measured: bool, facts: frozenset[str]) -> int:
+    """2 when a unit states a figure or a fact or names a technique or tool; 1 when it commits by
+    cue words alone (one that is more than a broad topic: "split by time", not "the data"), which
+    holds only among sentences that commit too (see `platitude_blocks`); 0 when it commits to
+    nothing."""
     if measured or facts or technical_names(text):
-        return True
-    return any(not generic_term(t) for t in found_terms)
+        return 2
+    return int(any(not generic_term(t) for t in cue_terms))
 
 
 def read_unit(
@@ -323,8 +333,11 @@ def read_unit(
             if owner:
                 hits[owner] = hits.get(owner, frozenset()) | {fact.checkpoint}
                 pull[owner] = pull.get(owner, 0.0) + FACT_PULL
+    # A question the candidate asks themselves ("How would we know it works?") asks the
+    # interviewer nothing: it neither clarifies nor pulls to the requirements.
+    asked = sentence.question and not grading.self_questions.find(live)
     clarifies = (
-        QUESTION_PULL * sentence.question
+        QUESTION_PULL * asked
         + ASKING_PULL * bool(grading.asking.find(text))
         + REPLY_PULL * sentence.answers
         + RESTATED_PULL * (_restates(text, facts) or _quotes_figures(text, facts))
@@ -333,13 +346,15 @@ def read_unit(
     if clarifies:
         pull["requirements"] = pull.get("requirements", 0.0) + clarifies
     measured = any(f.measured for f in figures(live))
-    terms = [t for groups in found.values() for g in groups for t in g]
-    terms += point_terms + list(components)
+    named = [t for groups in found.values() for g in groups for t in g]
+    terms = named + point_terms + list(components)
     # A question commits to what it asks about: a clarifying question is the requirements' content.
     # One that names nothing ("Now, how do we know if we're doing well?") asks nothing: it only
-    # opens what follows.
-    asks = sentence.question and bool(terms or tied or measured)
-    commits = asks or _commits(live, terms, measured, tied)
+    # opens what follows, and a part of the system it names ("is it doing its job?") is not what
+    # it asks about.
+    asks = asked and bool(named or point_terms or tied or measured)
+    # A question that asks about something commits as cue words do.
+    strength = max(int(asks), _commitment(live, terms, measured, tied))
     if sentence.fragment and any(not generic_term(t) for t in terms):
         # A named choice of a few words ("temporal split;") says as much as a sentence.
         sentence = replace(sentence, content=True, words=len(words(text)))
@@ -351,7 +366,8 @@ def read_unit(
         pull=pull,
         facts=tied,
         mistakes=mistakes,
-        credit=sentence.content and commits and not mistakes,
+        credit=sentence.content and strength > 0 and not mistakes,
+        by_cues_only=strength == 1,
         components=components,
         moves=moves,
         chain=chain,
@@ -429,6 +445,27 @@ def lead_ins(units: list[Unit]) -> list[Unit]:
         if max(own.values()) - own[s.declared] > DECLARED:
             moved_on.add(held)
     return out
+
+
+def platitude_blocks(units: list[Unit]) -> list[Unit]:
+    """A unit that commits by cue words alone keeps its credit only in a block with a figure, a
+    fact or a technical name per SENTENCES_PER_CONCRETE sentences (any block that short keeps it):
+    pages of filler that sound technical now and then cover nothing."""
+    content: Counter[int] = Counter()
+    concrete: Counter[int] = Counter()
+    for unit in units:
+        if unit.sentence.content:
+            content[unit.sentence.block] += 1
+            concrete[unit.sentence.block] += unit.credit and not unit.by_cues_only
+    return [
+        replace(unit, credit=False)
+        if unit.credit
+        and unit.by_cues_only
+        and max(1, concrete[unit.sentence.block]) * SENTENCES_PER_CONCRETE
+        < content[unit.sentence.block]
+        else unit
+        for unit in units
+    ]
 
 
 def elaborations(units: list[Unit]) -> list[Unit]:

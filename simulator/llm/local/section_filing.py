@@ -39,6 +39,11 @@ ANSWER_FLOOR = 0.17
 """An even share of six sections: a whole design spreads about this much on each, and only what
 an answer holds above it on one section pulls its units there."""
 
+OWN_WORDS_SHARE = 0.5
+"""A unit sure of its section says at least half as much for it by its own words as for any other:
+a sentence of guardrails that names latency and monitoring is still metrics evidence, while one
+whose words are all about another section, filed here by its paragraph, is not."""
+
 
 def attribute(units: Sequence[Unit]) -> list[SectionId]:
     """The section of each unit.
@@ -77,16 +82,23 @@ def attribute(units: Sequence[Unit]) -> list[SectionId]:
 
 
 def settled(units: Sequence[Unit], path: Sequence[SectionId]) -> list[bool]:
-    """Whether each unit is filed where most of its block's committing units are. One that
-    breaks away from its paragraph is the least sure of its section: quoted last."""
+    """Whether each unit is sure of its section: filed where more of its block's committing units
+    are than anywhere else (a block split evenly between two sections is sure of neither), and
+    about that section by its own words too (what it names, its heading or label: at least
+    OWN_WORDS_SHARE of what they say for any section), not only by its neighbours'. A unit that
+    is not sure still counts for its section; it is quoted only where none is sure."""
     filed: dict[int, Counter[SectionId]] = {}
     for unit, section in zip(units, path, strict=True):
         if unit.credit:
             filed.setdefault(unit.sentence.block, Counter())[section] += 1
     out = []
     for unit, section in zip(units, path, strict=True):
-        counts = filed.get(unit.sentence.block)
-        out.append(not counts or counts[section] == max(counts.values()))
+        counts = filed.get(unit.sentence.block, Counter())
+        rivals = [n for s, n in counts.items() if s != section]
+        with_block = counts[section] > max(rivals, default=0)
+        own = {s: unit.emission(s) for s in SECTION_IDS}
+        by_own_words = own[section] > 0 and own[section] >= OWN_WORDS_SHARE * max(own.values())
+        out.append(with_block and by_own_words)
     return out
 
 

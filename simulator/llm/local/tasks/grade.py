@@ -52,6 +52,7 @@ from simulator.llm.local.answer_units import (
     fact_figures,
     lead_ins,
     pipeline_of,
+    platitude_blocks,
     read_unit,
 )
 from simulator.llm.local.section_filing import attribute, settled
@@ -201,17 +202,16 @@ def _grade_section(
             if m.section == section_id:
                 made.setdefault(m.id, u.sentence.text)
     score = max(0, score - MISTAKE_COST * len(made))
-    # Quoted first: units filed with their paragraph, then the most argued and tied.
-    ranked = [
-        u
-        for u, _ in sorted(
-            ((u, sure) for u, sure in zip(own, settled, strict=True) if u.credit),
-            key=lambda p: (
-                not p[1],
-                -(p[0].sentence.reasons + len(p[0].facts) + len(p[0].hits.get(section_id, ()))),
-            ),
-        )
-    ]
+    # Quoted: the units sure of this section (with their paragraph and by their own words), the
+    # most argued and tied first; only where none is sure, the one that is most argued.
+    ranked = sorted(
+        ((u, sure) for u, sure in zip(own, settled, strict=True) if u.credit),
+        key=lambda p: (
+            not p[1],
+            -(p[0].sentence.reasons + len(p[0].facts) + len(p[0].hits.get(section_id, ()))),
+        ),
+    )
+    quoted = [u for u, sure in ranked if sure][:EVIDENCE_QUOTES] or [u for u, _ in ranked[:1]]
     why = (
         f"covered {sorted(covered) or 'nothing'}; {reasons} reasons; "
         f"{len(ties) + len(facts)} ties to the scenario; "
@@ -220,7 +220,7 @@ def _grade_section(
     return _section_reply(
         section_id,
         score,
-        [u.sentence.text for u in ranked[:EVIDENCE_QUOTES]],
+        [u.sentence.text for u in quoted],
         sorted(covered | ties),
         why,
         [{"id": i, "quote": q} for i, q in made.items()],
@@ -252,7 +252,11 @@ def grade(answer: str, rubric: RubricBlock, disclosed: DisclosedBlock) -> dict[s
     facts = fact_figures(rubric.scenario.facts)
     watch = _watch(rubric.scenario)
     units = elaborations(
-        lead_ins([read_unit(s, rubric, pipeline, facts, watch) for s in split_sentences(answer)])
+        platitude_blocks(
+            lead_ins(
+                [read_unit(s, rubric, pipeline, facts, watch) for s in split_sentences(answer)]
+            )
+        )
     )
     path = attribute(units)
     sure = settled(units, path)
