@@ -1021,3 +1021,25 @@ def test_a_paragraphs_lead_in_outweighs_the_heading_above_it(kb: KnowledgeBase, 
     later = LED_UNDER_HEADING[lang].rsplit(". ", 1)[1]
     assert any(later.startswith(q[:30]) for q in report.section("model").evidence)
     assert not any(later.startswith(q[:30]) for q in report.section("data").evidence)
+
+
+# The other side of the cue-word filler: a long paragraph of real questions and reasons with no
+# figure or technical name in it (a whole requirements section run together) keeps its credit.
+CLARIFIED_WITHOUT_FIGURES = (
+    "Let me restate the goal: we recommend products to signed-in shoppers on the home page. "
+    "First I would ask how much interaction history we have, since little data favours a simple "
+    "popularity model. Then what compute we have and how long we have for a first version. "
+    "Next, the latency budget, because the page must load quickly and a heavy ranker competes "
+    "with that. I would also ask how fast tastes and the catalogue change, which sets how often "
+    "we retrain. What feedback do we log, ratings or only clicks and purchases? Are there limits "
+    "on using personal attributes? Cold start matters too, for new items and new users. I would "
+    "keep the first version simple so it ships. I will write the answers down as assumptions. "
+    "We can revisit them once we see the data. That is what I need before designing."
+)
+
+
+def test_a_long_paragraph_of_questions_without_figures_keeps_its_credit(
+    kb: KnowledgeBase,
+) -> None:
+    report = grade(kb, CLARIFIED_WITHOUT_FIGURES)
+    assert report.section("requirements").score >= 2, scores(report)

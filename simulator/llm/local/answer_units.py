@@ -79,11 +79,12 @@ LIST_NAME_PULL = 1.0
 """The words before a colon name the list after it ("guardrails, things that must not get worse:
 p99 latency, ..."): what they name pulls like one more cue word, so a list of monitored figures
 introduced as guardrails is a metrics list."""
-SENTENCES_PER_CONCRETE = 8
+SENTENCES_PER_CONCRETE = 20
 """A block may run this many sentences per figure, fact or technical name and still be a design:
 past that, its units that commit by cue words alone ("sketch the building blocks first and
-refine them") are filler that sounds technical, however long it runs, while a paragraph or a
-terse note's list of names beside its figures still counts."""
+refine them") are filler that sounds technical, however long it runs. A whole section run into
+one paragraph without a figure holds a dozen sentences (at 8, the graded requirements answers
+written that way lost their credit); pages of filler run to a hundred."""
 WIRED_COMPONENTS = 2
 """Units that move data between at least this many named parts say how the system connects."""
 CHAIN_ARROWS = 2
