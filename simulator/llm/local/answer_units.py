@@ -270,7 +270,7 @@ def _same(a: float, b: float) -> bool:
 def _commitment(text: str, cue_terms: Sequence[str], measured: bool, facts: frozenset[str]) -> int:
     """2 when a unit states a figure or a fact or names a technique or tool; 1 when it commits by
     cue words alone (one that is more than a broad topic: "split by time", not "the data"), which
-    holds only among sentences that commit too (see `platitude_blocks`); 0 when it commits to
+    holds only in a block with concrete claims (see `platitude_blocks`); 0 when it commits to
     nothing."""
     if measured or facts or technical_names(text):
         return 2

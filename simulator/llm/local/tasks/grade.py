@@ -15,16 +15,19 @@ the units around it are about, so headings, bullets, one paragraph or a shuffled
 same words the same way. A section is scored here, only from its own units:
 
 - a unit covers the checkpoints its words name, unless it only names them: a heading, a fragment,
-  a bare list of names, a clause that denies them ("no A/B test", "monitoring: not needed"), or a
-  sentence that commits to nothing (only broad topic words, no figure, no technical name);
+  a bare list of names, a clause that denies them ("no A/B test", "monitoring: not needed"), a
+  sentence that commits to nothing (only broad topic words, no figure, no technical name), or one
+  that commits by cue words alone in a long block with hardly a figure, fact or name (pages of
+  filler that sound technical now and then);
 - a figure ties the answer to the scenario only when it matches one of the scenario's facts (and
   the unit shares a word with that fact); stating a fact's figure covers the checkpoint that
   asking about it covers (a clarifying question with its answer counts for the requirements);
 - reasons count where the unit commits to something, and a guess ("probably") gives none;
 - a unit that makes a common mistake of the catalogue earns nothing, and each mistake costs its
   section a point; the mistakes are returned with the unit as their quote;
-- its evidence quotes the units that sit with most of their paragraph first, then the most
-  argued and tied.
+- its evidence quotes the units sure of their section (filed with most of their paragraph and
+  about it by their own words), the most argued and tied first; where none is sure, the most
+  argued one.
 
 The cue words are data in `knowledge/lexicon/grading.yaml`; the pipeline checkpoint is the one
 the rubric block marks `role: pipeline`.
