@@ -39,6 +39,9 @@ _PUNCTUATION = r"[;:!?()\[\]|\n]|(?<!\d)[.,]|[.,](?!\d)|\s[-–—]+\s|[–—]|
 """Where a clause ends in writing: a comma or a full stop (not a decimal point or a thousands
 separator), a spaced dash or an arrow. Words end one too (`denial.yaml`)."""
 
+_UNEQUAL = re.compile(r"≠|!=|=/=")
+"""A sign that denies an equality ("zero sales ≠ zero demand"), read as the word "not"."""
+
 
 @lru_cache(maxsize=1)
 def _clause_end() -> re.Pattern[str]:
@@ -170,6 +173,7 @@ class Mistake(_Strict):
         language's cues occurs and no `none` term of either language does (a denial written in
         one language still denies). The scenario is not checked."""
         langs = (self.cues.en, self.cues.ru)
+        text = _UNEQUAL.sub(" not ", text)
         if not any(all(said(tuple(g), text, c.own) for g in c.all) for c in langs):
             return False
         return not any(c.none and said(tuple(c.none), text) for c in langs)

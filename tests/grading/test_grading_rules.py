@@ -599,6 +599,11 @@ def test_restated_facts_are_quoted_as_requirements_even_in_another_sections_word
         ("en", "## Architecture\nWhat people do with the results goes back into the next "
          "version, which closes the feedback loop.", "search_ranking",
          "architecture.feedback_loop"),
+        ("en", "## Metrics\nOffline we track WAPE per store and product over the last eight weeks, "
+         "because it weighs the big sellers more.", "demand_forecasting", "metrics.offline"),
+        ("ru", "## Метрики\nОфлайн считаем sMAPE по магазину и товару за последние восемь недель, "
+         "потому что она не взрывается на малых продажах.", "demand_forecasting",
+         "metrics.offline"),
     ],
 )  # fmt: skip
 def test_the_words_outside_writers_use_cover_their_points(
@@ -1043,3 +1048,63 @@ def test_a_long_paragraph_of_questions_without_figures_keeps_its_credit(
 ) -> None:
     report = grade(kb, CLARIFIED_WITHOUT_FIGURES)
     assert report.section("requirements").score >= 2, scores(report)
+
+
+# An outline that titles only its first part (outside answer 343): the heading holds the block
+# under it, and the blocks after it only while their own words stay in its section.
+TITLED_FIRST_PART_ONLY = {
+    "en": "Reqs\n- 50M shoppers, home page, 100 ms for the whole ranking\n- retrain weekly on "
+    "8 GPUs\n\n- offline: NDCG@10 and recall@200 on next week's purchases\n- online: CTR and "
+    "purchases per session in an A/B test\n\n- baseline: most popular per category\n- then a "
+    "LightGBM ranker over 200 candidates from a two-tower retrieval",
+    "ru": "Требования\n- 50M покупателей, главная страница, 100 мс на всё ранжирование\n- "
+    "переобучение раз в неделю на 8 GPU\n\n- офлайн: NDCG@10 и recall@200 на покупках следующей "
+    "недели\n- онлайн: CTR и покупки за сессию в A/B-тесте\n\n- бейзлайн: самое популярное в "
+    "категории\n- дальше LightGBM-ранкер по 200 кандидатам из two-tower отбора",
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_a_heading_over_an_outlines_first_part_does_not_claim_the_rest(
+    kb: KnowledgeBase, lang: Lang
+) -> None:
+    report = grade(kb, TITLED_FIRST_PART_ONLY[lang], lang)
+    offline = TITLED_FIRST_PART_ONLY[lang].split("\n- ")[3]
+    assert offline in report.section("metrics").evidence, scores(report)
+    assert offline not in report.section("requirements").evidence
+    assert report.section("metrics").score >= 2 and report.section("model").score >= 1
+
+
+@pytest.mark.parametrize(
+    ("text", "section"),
+    [
+        ("таргет — продажи за день, дни без товара на полке маскируем", "data"),
+        ("Model — a global LightGBM over all series, one per store would not fit", "model"),
+        ("100 нод, 3 часа — для 20М рядов хватит", None),
+        ("The product here is simple to state: a photo in, similar products out.", None),
+    ],
+)
+def test_a_dash_ends_a_label_and_a_product_is_no_production(
+    text: str, section: SectionId | None
+) -> None:
+    [sentence] = split_sentences(text)
+    assert sentence.label == section and sentence.declared == section
+
+
+@pytest.mark.parametrize(
+    ("lang", "denied"),
+    [
+        ("en", "The target is units sold per store and day; on stock-out days zero sales ≠ zero "
+         "demand."),
+        ("ru", "Таргет — продажи по магазину и дню, но в дни stock-out ноль продаж != ноль "
+         "спроса."),
+    ],
+)  # fmt: skip
+def test_an_unequal_sign_denies_the_equality_a_mistake_claims(
+    kb: KnowledgeBase, lang: Lang, denied: str
+) -> None:
+    claimed = denied.replace("≠", "=").replace("!=", "=")
+    wrong = grade(kb, claimed, lang, scenario="demand_forecasting")
+    right = grade(kb, denied, lang, scenario="demand_forecasting")
+    assert "data.stockouts_as_zero_demand" in {m.id for m in wrong.mistakes}
+    assert not right.mistakes

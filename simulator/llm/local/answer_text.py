@@ -256,15 +256,18 @@ def _named_section(text: str) -> SectionId | None:
 
 
 def _lead_in_section(line: str, most: int = LEAD_IN_WORDS) -> SectionId | None:
-    """The section named by the label a text opens with: "Serving: ...", "**Data.** ...", or a
-    first sentence of a few words ("Requirements. We ..."), the label at most `most` words
-    besides function words.
+    """The section named by the label a text opens with: "Serving: ...", "Data — ...",
+    "**Data.** ...", or a first sentence of a few words ("Requirements. We ..."), the label at most
+    `most` words besides function words.
 
     Only the first sentence can hold the label, so a colon further on is not mistaken for one.
     """
     first, *rest = _SENTENCE_END.split(line, maxsplit=1)
     bold = _BOLD_LABEL.match(first)
     head, colon, _ = first.partition(":")
+    if not colon and _DASH.search(first):
+        # "таргет — продажи, ...": a dash after a few words ends a label as a colon does.
+        head, colon = _DASH.split(first, maxsplit=1)[0], ":"
     run_in = rest and first.endswith(".") and len(words(first)) <= RUN_IN_WORDS
     label = bold.group(1) if bold else head if colon else first if run_in else ""
     named = [w for w in words(label) if w not in STOP_WORDS]

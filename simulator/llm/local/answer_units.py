@@ -425,6 +425,37 @@ def _section_of(rubric: RubricBlock, checkpoint: str) -> SectionId | None:
     )
 
 
+def heading_holds(units: list[Unit]) -> list[Unit]:
+    """A heading holds the first block under it in its section, and each later one until a block
+    whose committing units, together, point at another section by their own words by more than a
+    heading holds one unit (DECLARED): an outline that titles only its first part ("Reqs") moves
+    on where its content does, and the blocks after that are filed by their own words."""
+    out = list(units)
+    blocks: dict[int, list[int]] = {}
+    for i, unit in enumerate(units):
+        blocks.setdefault(unit.sentence.block, []).append(i)
+    first, moved = True, False
+    for members in blocks.values():
+        if any(units[i].sentence.heading for i in members):
+            first, moved = True, False
+            continue
+        held = [i for i in members if units[i].sentence.declared and not units[i].sentence.led]
+        committing = [units[i] for i in held if units[i].credit]
+        if not committing:
+            continue
+        section = units[held[0]].sentence.declared
+        if not first and not moved:
+            own = {
+                sid: sum(u.emission(sid) - DECLARED * (sid == section) for u in committing)
+                for sid in SECTION_IDS
+            }
+            moved = max(own.values()) - own[section] > DECLARED
+        first = False
+        for i in held if moved else ():
+            out[i] = replace(units[i], sentence=replace(units[i].sentence, declared=None))
+    return out
+
+
 def lead_ins(units: list[Unit]) -> list[Unit]:
     """A block's lead-in ("Metrics: ...") holds the units after it in its section only until one
     whose own words point at another by more than the lead-in holds (DECLARED): a whole answer

@@ -53,6 +53,7 @@ from simulator.llm.local.answer_units import (
     Unit,
     elaborations,
     fact_figures,
+    heading_holds,
     lead_ins,
     pipeline_of,
     platitude_blocks,
@@ -257,7 +258,9 @@ def grade(answer: str, rubric: RubricBlock, disclosed: DisclosedBlock) -> dict[s
     units = elaborations(
         platitude_blocks(
             lead_ins(
-                [read_unit(s, rubric, pipeline, facts, watch) for s in split_sentences(answer)]
+                heading_holds(
+                    [read_unit(s, rubric, pipeline, facts, watch) for s in split_sentences(answer)]
+                )
             )
         )
     )
