@@ -441,9 +441,9 @@ def heading_holds(units: list[Unit]) -> list[Unit]:
             continue
         held = [i for i in members if units[i].sentence.declared and not units[i].sentence.led]
         committing = [units[i] for i in held if units[i].credit]
-        if not committing:
+        section = units[held[0]].sentence.declared if held else None
+        if section is None or not committing:
             continue
-        section = units[held[0]].sentence.declared
         if not first and not moved:
             own = {
                 sid: sum(u.emission(sid) - DECLARED * (sid == section) for u in committing)
