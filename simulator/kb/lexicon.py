@@ -194,6 +194,9 @@ class GradingLexicon(Strict):
     self_questions: TermList
     """A question that opens with one of these asks the candidate's own way forward ("How would we
     know it works?"), not the interviewer: it clarifies nothing."""
+    subject_verbs: TermList
+    """Words that end a sentence's subject ("The model *is* ...", "For metrics *I* ..."): a
+    subject before one of them that names a section labels the sentence with it."""
     negations: TermList
     """A clause with one of these denies what it names ("no A/B test"): it earns nothing."""
     dismissals: TermList

@@ -33,6 +33,10 @@ LABEL_WORDS = 3
 """A sentence's own run-in label ("Then the metrics: ...") is at most this many words besides
 function words; a longer one is a clause that uses a section's word for something else
 ("дальше файнтюн метрик лернингом: ...", metric learning)."""
+SUBJECT_WORDS = 2
+"""A paragraph's subject names its section ("The architecture splits ...") in at most this many
+words besides one or two function words, all of them section names: "The embedding model runs
+on our servers" is about where something runs, not the model section."""
 FRAGMENT_WORDS = 3
 """A sentence of at most this many words is a fragment: it names a point, it does not cover it,
 unless it states a measured figure or a reason ("Latency 200 ms?", "100 million")."""
@@ -162,7 +166,8 @@ def split_sentences(answer: str) -> list[Sentence]:
         if not heading and block_start and not _LIST_ITEM.match(line):
             # A paragraph's own lead-in is nearer to its content than a heading above it: under
             # "Data", a paragraph opening "Model: ..." is about the model.
-            lead = _lead_in_section(stripped.lstrip(">").strip())
+            opening = stripped.lstrip(">").strip()
+            lead = _lead_in_section(opening) or _subject_section(opening)
             by_lead_in = lead if by_heading is None or lead != by_heading else None
         block += block_start or heading
         block_start = heading
@@ -274,6 +279,21 @@ def _lead_in_section(line: str, most: int = LEAD_IN_WORDS) -> SectionId | None:
     if not label or len(words(label)) > LEAD_IN_WORDS or len(named) > most:
         return None
     return _named_section(label)
+
+
+def _subject_section(sentence: str) -> SectionId | None:
+    """The section a paragraph's first sentence names as its subject before its first verb ("The
+    architecture splits into ...", "For metrics I would ...", "Данные мы берём ..."): a topic
+    sentence says the paragraph is about that section, as a lead-in does. Only a paragraph's
+    first: inside one, "Models should be monitored" names no section to move to."""
+    toks = words(sentence)[: SUBJECT_WORDS + 3]
+    opens = lexicon().grading.subject_verbs
+    for k, tok in enumerate(toks[1:], 1):
+        if opens.find(tok):
+            subject = " ".join(toks[:k])
+            named = _only_section_names(subject) and k <= SUBJECT_WORDS + 2
+            return _named_section(subject) if named else None
+    return None
 
 
 def _reasons(sentence: str) -> int:
