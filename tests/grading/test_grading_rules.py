@@ -1129,3 +1129,23 @@ def test_a_paragraph_whose_subject_is_a_section_stays_with_it(kb: KnowledgeBase)
     later = SUBJECT_OPENS_PARAGRAPH.split(". ", 1)[1]
     assert not any(later.startswith(q[:30]) for q in report.section("serving").evidence)
     assert report.section("serving").score == 0, scores(report)
+
+
+# Under a Markdown heading, a paragraph that restates the scenario's figures (quoted as the
+# requirements, as restated facts are) has not moved on from the heading: the paragraphs after it
+# stay under it (a partial answer of the bands suite).
+METRICS_WITH_FIGURES = (
+    "## Metrics\nOffline I would use recall@100 for candidate generation and NDCG@10 for the "
+    "ranker, on the last week held out by time.\n\nWith 40 million users, 2 million products and "
+    "about 20 thousand new products a week, evaluation runs per segment: new products, new users "
+    "and the 12 thousand requests per second at peak, and ranking must fit 50 ms at p99.\n\n"
+    "Beyond clicks, a dashboard tracks the share of widget loads with a purchase, and an alert "
+    "fires when it drops for two days in a row."
+)
+
+
+def test_a_paragraph_restating_figures_does_not_end_its_headings_hold(kb: KnowledgeBase) -> None:
+    report = grade(kb, METRICS_WITH_FIGURES)
+    online = METRICS_WITH_FIGURES.rsplit("\n\n", 1)[1]
+    assert online in report.section("metrics").evidence, scores(report)
+    assert not any(online in q for s in report.sections if s.id != "metrics" for q in s.evidence)

@@ -449,7 +449,10 @@ def heading_holds(units: list[Unit]) -> list[Unit]:
                 sid: sum(u.emission(sid) - DECLARED * (sid == section) for u in committing)
                 for sid in SECTION_IDS
             }
-            moved = max(own.values()) - own[section] > DECLARED
+            # Every section restates the scenario's figures: a paragraph that does so under
+            # "## Metrics" has not moved on to the requirements.
+            elsewhere = max(v for sid, v in own.items() if sid not in (section, "requirements"))
+            moved = elsewhere - own[section] > DECLARED
         first = False
         for i in held if moved else ():
             out[i] = replace(units[i], sentence=replace(units[i].sentence, declared=None))
