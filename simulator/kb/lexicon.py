@@ -196,7 +196,7 @@ class GradingLexicon(Strict):
     know it works?"), not the interviewer: it clarifies nothing."""
     subject_verbs: TermList
     """Words that end a sentence's subject ("The model *is* ...", "For metrics *I* ..."): a
-    subject before one of them that names a section labels the sentence with it."""
+    paragraph whose first sentence's subject names only a section is led by that section."""
     negations: TermList
     """A clause with one of these denies what it names ("no A/B test"): it earns nothing."""
     dismissals: TermList

@@ -427,9 +427,10 @@ def _section_of(rubric: RubricBlock, checkpoint: str) -> SectionId | None:
 
 def heading_holds(units: list[Unit]) -> list[Unit]:
     """A heading holds the first block under it in its section, and each later one until a block
-    whose committing units, together, point at another section by their own words by more than a
-    heading holds one unit (DECLARED): an outline that titles only its first part ("Reqs") moves
-    on where its content does, and the blocks after that are filed by their own words."""
+    whose committing units, together, point at another section than the requirements by their own
+    words by more than a heading holds one unit (DECLARED): an outline that titles only its first
+    part ("Reqs") moves on where its content does, and the blocks after that are filed by their
+    own words."""
     out = list(units)
     blocks: dict[int, list[int]] = {}
     for i, unit in enumerate(units):
