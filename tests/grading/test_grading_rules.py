@@ -1149,3 +1149,20 @@ def test_a_paragraph_restating_figures_does_not_end_its_headings_hold(kb: Knowle
     online = METRICS_WITH_FIGURES.rsplit("\n\n", 1)[1]
     assert online in report.section("metrics").evidence, scores(report)
     assert not any(online in q for s in report.sections if s.id != "metrics" for q in s.evidence)
+
+
+# Of the units sure of a section, the ones whose words are most clearly about it are quoted first:
+# a line under "## Data" about the jobs that move the features, however well argued, is the
+# architecture's words and gives way to the label, the split and the imbalance.
+DATA_WITH_A_PIPELINE_LINE = (
+    "## Data\n- label: a purchase within 7 days of the view\n- features: user history, item "
+    "category and price, time of day\n- split by time: train on earlier weeks, test on the last "
+    "one\n- class imbalance: downsample the negatives and reweight them\n- the nightly Spark job "
+    "writes these to a feature store and a Kafka stream refreshes the counters, because the "
+    "ranker reads them online within 50 ms"
+)
+
+
+def test_the_quotes_most_clearly_about_a_section_come_first(kb: KnowledgeBase) -> None:
+    evidence = grade(kb, DATA_WITH_A_PIPELINE_LINE).section("data").evidence
+    assert len(evidence) == 3 and not any("Spark" in q for q in evidence), evidence

@@ -26,8 +26,8 @@ same words the same way. A section is scored here, only from its own units:
 - a unit that makes a common mistake of the catalogue earns nothing, and each mistake costs its
   section a point; the mistakes are returned with the unit as their quote;
 - its evidence quotes the units sure of their section (filed with most of their paragraph and
-  about it by their own words), the most argued and tied first; where none is sure, the most
-  argued one.
+  about it by their own words), those whose words lead most clearly for it first, then the most
+  argued and tied; where none is sure, the one that leads most clearly.
 
 The cue words are data in `knowledge/lexicon/grading.yaml`; the pipeline checkpoint is the one
 the rubric block marks `role: pipeline`.
@@ -94,7 +94,7 @@ POINT_COVERAGE = 1.0
 SOME_COVERAGE = 0.25
 """A quarter of the points by weight is "some key points" (a 2); less only names the section."""
 EVIDENCE_QUOTES = 3
-"""Quotes kept per section as its evidence, the most argued first."""
+"""Quotes kept per section as its evidence, the most clearly about it first."""
 MISTAKE_COST = 1
 """Points a section loses for each common mistake made in it."""
 
@@ -206,12 +206,14 @@ def _grade_section(
             if m.section == section_id:
                 made.setdefault(m.id, u.sentence.text)
     score = max(0, score - MISTAKE_COST * len(made))
-    # Quoted: the units sure of this section (with their paragraph and by their own words), the
-    # most argued and tied first; only where none is sure, the one that is most argued.
+    # Quoted: the units sure of this section (with their paragraph and by their own words), those
+    # whose words lead most clearly for it first, then the most argued and tied; only where none
+    # is sure, the one that leads most clearly.
     ranked = sorted(
         ((u, sure) for u, sure in zip(own, settled, strict=True) if u.credit),
         key=lambda p: (
             not p[1],
+            -_lead(p[0], section_id),
             -(p[0].sentence.reasons + len(p[0].facts) + len(p[0].hits.get(section_id, ()))),
         ),
     )
@@ -229,6 +231,13 @@ def _grade_section(
         why,
         [{"id": i, "quote": q} for i, q in made.items()],
     )
+
+
+def _lead(unit: Unit, section_id: SectionId) -> float:
+    """How far a unit says more for this section than for any other (its own words, heading and
+    label): a quote is evidence for its section only as far as it is about it."""
+    said = {s: unit.emission(s) for s in SECTION_IDS}
+    return said[section_id] - max(v for s, v in said.items() if s != section_id)
 
 
 def _section_reply(
