@@ -1166,3 +1166,27 @@ DATA_WITH_A_PIPELINE_LINE = (
 def test_the_quotes_most_clearly_about_a_section_come_first(kb: KnowledgeBase) -> None:
     evidence = grade(kb, DATA_WITH_A_PIPELINE_LINE).section("data").evidence
     assert len(evidence) == 3 and not any("Spark" in q for q in evidence), evidence
+
+
+# A section is quoted from its home, the passage that says the most for it: figures the scenario
+# gave, restated while the model is described, may count for the requirements, but the quotes
+# come from the paragraph of clarified figures.
+FACTS_RESTATED_UNDER_THE_MODEL = (
+    "I asked about scale and was told: 40 million users, 2 million products, 1.5 billion events "
+    "over three years, 8 GPUs for training, six weeks to ship, 150 ms for the widget at p99 and "
+    "so about 50 ms for ranking.\n\n"
+    "Offline we compare recall at 500 and NDCG at 10 on the last held-out week of purchases, "
+    "because the order of the list matters. Online the main metric is conversion per session in "
+    "an A/B test, with latency as a guardrail.\n\n"
+    "A gradient-boosted ranker scores the candidates from a two-tower retrieval model. Whatever "
+    "we pick must answer within 50 ms at p99 at 12 thousand requests per second. It has to be "
+    "trained on the 8 GPUs we have, and shipped within six weeks."
+)
+
+
+def test_a_section_is_quoted_from_its_home_not_from_lines_restating_it_elsewhere(
+    kb: KnowledgeBase,
+) -> None:
+    asked = FACTS_RESTATED_UNDER_THE_MODEL.split("\n\n")[0]
+    evidence = grade(kb, FACTS_RESTATED_UNDER_THE_MODEL).section("requirements").evidence
+    assert evidence and all(q in asked for q in evidence), evidence

@@ -82,24 +82,52 @@ def attribute(units: Sequence[Unit]) -> list[SectionId]:
 
 
 def settled(units: Sequence[Unit], path: Sequence[SectionId]) -> list[bool]:
-    """Whether each unit is sure of its section: filed where more of its block's committing units
-    are than anywhere else (a block split evenly between two sections is sure of neither), and
-    about that section by its own words too (what it names, its heading or label: at least
-    OWN_WORDS_SHARE of what they say for any section), not only by its neighbours'. A unit that
-    is not sure still counts for its section; it is quoted only where none is sure."""
+    """Whether each unit is sure of its section, so that it may be quoted as its evidence. Three
+    readings must agree:
+    - its block: filed where more of its block's committing units are than anywhere else (a block
+      split evenly between two sections is sure of neither);
+    - its own words: what it names, its heading or label say at least OWN_WORDS_SHARE as much
+      for this section as for any other, so it is not here only by its neighbours;
+    - its place: under a heading that names the section, or in the section's home
+      (`_home_runs`), where it is discussed, not in a stray line filed there from the middle of
+      another section's passage (a figure of the scenario restated while describing the model).
+    A unit that is not sure still counts for its section; it is quoted only where none is sure."""
     filed: dict[int, Counter[SectionId]] = {}
     for unit, section in zip(units, path, strict=True):
         if unit.credit:
             filed.setdefault(unit.sentence.block, Counter())[section] += 1
+    home = _home_runs(units, path)
     out = []
-    for unit, section in zip(units, path, strict=True):
+    for k, (unit, section) in enumerate(zip(units, path, strict=True)):
         counts = filed.get(unit.sentence.block, Counter())
         rivals = [n for s, n in counts.items() if s != section]
         with_block = counts[section] > max(rivals, default=0)
         own = {s: unit.emission(s) for s in SECTION_IDS}
         by_own_words = own[section] > 0 and own[section] >= OWN_WORDS_SHARE * max(own.values())
-        out.append(with_block and by_own_words)
+        at_home = k in home or (unit.sentence.declared == section and not unit.sentence.led)
+        out.append(with_block and by_own_words and at_home)
     return out
+
+
+def _home_runs(units: Sequence[Unit], path: Sequence[SectionId]) -> set[int]:
+    """The units in each section's home: of the runs of consecutive committing units filed under
+    it, the one whose own words say the most for it (by strength, not length: one long paragraph
+    of clarified figures outweighs three short lines that restate them later)."""
+    runs: list[tuple[SectionId, list[int]]] = []
+    for i, (unit, section) in enumerate(zip(units, path, strict=True)):
+        if not unit.credit:
+            continue
+        if runs and runs[-1][0] == section:
+            runs[-1][1].append(i)
+        else:
+            runs.append((section, [i]))
+    weight = [sum(units[i].pull.get(section, 0.0) for i in run) for section, run in runs]
+    best: dict[SectionId, float] = {}
+    for (section, _), w in zip(runs, weight, strict=True):
+        best[section] = max(best.get(section, 0.0), w)
+    return {
+        i for (section, run), w in zip(runs, weight, strict=True) if w == best[section] for i in run
+    }
 
 
 def _path(

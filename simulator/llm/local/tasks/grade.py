@@ -25,9 +25,10 @@ same words the same way. A section is scored here, only from its own units:
 - reasons count where the unit commits to something, and a guess ("probably") gives none;
 - a unit that makes a common mistake of the catalogue earns nothing, and each mistake costs its
   section a point; the mistakes are returned with the unit as their quote;
-- its evidence quotes the units sure of their section (filed with most of their paragraph and
-  about it by their own words), those whose words lead most clearly for it first, then the most
-  argued and tied; where none is sure, the one that leads most clearly.
+- its evidence quotes the units sure of their section (filed with most of their paragraph, about
+  it by their own words, and under its heading or in the passage where it is discussed, not a
+  stray line filed there from another), those whose words lead most clearly for it first, then
+  the most argued and tied; where none is sure, the one that leads most clearly.
 
 The cue words are data in `knowledge/lexicon/grading.yaml`; the pipeline checkpoint is the one
 the rubric block marks `role: pipeline`.
@@ -206,9 +207,9 @@ def _grade_section(
             if m.section == section_id:
                 made.setdefault(m.id, u.sentence.text)
     score = max(0, score - MISTAKE_COST * len(made))
-    # Quoted: the units sure of this section (with their paragraph and by their own words), those
-    # whose words lead most clearly for it first, then the most argued and tied; only where none
-    # is sure, the one that leads most clearly.
+    # Quoted: the units sure of this section (with their paragraph, by their own words, under its
+    # heading or in its home passage), those whose words lead most clearly for it first, then the
+    # most argued and tied; only where none is sure, the one that leads most clearly.
     ranked = sorted(
         ((u, sure) for u, sure in zip(own, settled, strict=True) if u.credit),
         key=lambda p: (
