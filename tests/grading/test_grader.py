@@ -224,6 +224,15 @@ def test_a_heading_files_what_follows_until_the_next_heading_or_a_break() -> Non
     ]
 
 
+def test_a_numbered_items_marker_is_no_sentence_of_its_own() -> None:
+    text = "3. Lay out the pipeline.\n3.1. Nightly extract into the warehouse.\n2) Weekly scoring."
+    assert [s.text for s in split_sentences(text)] == [
+        "Lay out the pipeline.",
+        "Nightly extract into the warehouse.",
+        "Weekly scoring.",
+    ]
+
+
 def _declared(text: str) -> list[str | None]:
     return [s.declared for s in split_sentences(text)]
 

@@ -62,6 +62,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
 _BOLD_LABEL = re.compile(r"^\*\*([^*]+)\*\*")
 _LIST_ITEM = re.compile(r"\s*(?:[-*•+]|\d+[.)])\s")
 """A list item's label ("- Data: 40M users") is a sub-topic of the list's context, not a section."""
+_ORDINAL = re.compile(r"^\d+(?:\.\d+)*[.)]\s+")
+"""A numbered item's marker ("3.", "3.1.", "2)"): not a sentence of its own."""
 _PRO = re.compile(r"\s*\+\s")
 """A "+ fast to train" line states an advantage; the "- ..." lines after it state drawbacks."""
 # A Markdown thematic break ("---") ends what a heading declared: an interview's turns are joined
@@ -161,7 +163,7 @@ def split_sentences(answer: str) -> list[Sentence]:
             open_headings = _open_heading(open_headings, level, _named_section(stripped))
             by_lead_in = None
         else:
-            stripped = stripped.lstrip("#").strip()
+            stripped = _ORDINAL.sub("", stripped.lstrip("#").strip())
         by_heading = open_headings[-1][1] if open_headings else None
         if not heading and block_start and not _LIST_ITEM.match(line):
             # A paragraph's own lead-in is nearer to its content than a heading above it: under
