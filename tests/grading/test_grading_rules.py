@@ -1190,3 +1190,23 @@ def test_a_section_is_quoted_from_its_home_not_from_lines_restating_it_elsewhere
     asked = FACTS_RESTATED_UNDER_THE_MODEL.split("\n\n")[0]
     evidence = grade(kb, FACTS_RESTATED_UNDER_THE_MODEL).section("requirements").evidence
     assert evidence and all(q in asked for q in evidence), evidence
+
+
+# What the system must meet is gathered before the design: once the pipeline is laid out, the
+# steps that restate a latency budget are the design's, and the requirements are quoted from the
+# paragraph that gathered them.
+BUDGETS_IN_THE_STEPS = (
+    "We have 40 million users and 2 million products, and the widget must render in 150 ms at "
+    "p99.\n\nThe request goes from the API gateway to a retrieval service, then to a feature store "
+    "and a ranking service, and the result is cached in Redis.\n\nStep one, candidate retrieval, "
+    "20 ms: a two-tower model with an ANN index returns 1,000 products.\n\nStep two, ranking, 50 "
+    "ms at p99: a gradient-boosted ranker scores the 1,000 candidates on CPU."
+)
+
+
+def test_requirements_restated_once_the_design_has_begun_are_not_quoted_as_requirements(
+    kb: KnowledgeBase,
+) -> None:
+    gathered = BUDGETS_IN_THE_STEPS.split("\n\n")[0]
+    report = grade(kb, BUDGETS_IN_THE_STEPS)
+    assert report.section("requirements").evidence == [gathered], report.section("requirements")

@@ -45,6 +45,14 @@ a sentence of guardrails that names latency and monitoring is still metrics evid
 whose words are all about another section, filed here by its paragraph, is not."""
 
 
+GATHERED_FIRST: SectionId = "requirements"
+"""What the system must meet is gathered before the design: once a unit lays out the architecture,
+data, model or serving, the scenario's figures it or later units restate ("heavy ranking, 80 ms:
+...") are the design's, however strongly they name the requirements, unless a heading says so."""
+DESIGN = frozenset(SECTION_IDS[SECTION_IDS.index("metrics") + 1 :])
+"""The sections that lay out the design, after the requirements and the metrics."""
+
+
 def attribute(units: Sequence[Unit]) -> list[SectionId]:
     """The section of each unit.
 
@@ -90,13 +98,19 @@ def settled(units: Sequence[Unit], path: Sequence[SectionId]) -> list[bool]:
       for this section as for any other, so it is not here only by its neighbours;
     - its place: under a heading that names the section, or in the section's home
       (`_home_runs`), where it is discussed, not in a stray line filed there from the middle of
-      another section's passage (a figure of the scenario restated while describing the model).
+      another section's passage (a figure of the scenario restated while describing the model;
+      for the requirements, any line filed there once the design has begun, GATHERED_FIRST).
     A unit that is not sure still counts for its section; it is quoted only where none is sure."""
     filed: dict[int, Counter[SectionId]] = {}
     for unit, section in zip(units, path, strict=True):
         if unit.credit:
             filed.setdefault(unit.sentence.block, Counter())[section] += 1
-    home = _home_runs(units, path)
+    design = next(
+        (i for i, (u, s) in enumerate(zip(units, path, strict=True)) if u.credit and s in DESIGN),
+        len(units),
+    )
+    strays = {i for i, s in enumerate(path) if s == GATHERED_FIRST and i > design}
+    home = _home_runs(units, path, strays)
     out = []
     for k, (unit, section) in enumerate(zip(units, path, strict=True)):
         counts = filed.get(unit.sentence.block, Counter())
@@ -109,13 +123,14 @@ def settled(units: Sequence[Unit], path: Sequence[SectionId]) -> list[bool]:
     return out
 
 
-def _home_runs(units: Sequence[Unit], path: Sequence[SectionId]) -> set[int]:
+def _home_runs(units: Sequence[Unit], path: Sequence[SectionId], strays: set[int]) -> set[int]:
     """The units in each section's home: of the runs of consecutive committing units filed under
     it, the one whose own words say the most for it (by strength, not length: one long paragraph
-    of clarified figures outweighs three short lines that restate them later)."""
+    of clarified figures outweighs three short lines that restate them later). `strays` are in no
+    run: lines filed under a section where they cannot be its home."""
     runs: list[tuple[SectionId, list[int]]] = []
     for i, (unit, section) in enumerate(zip(units, path, strict=True)):
-        if not unit.credit:
+        if not unit.credit or i in strays:
             continue
         if runs and runs[-1][0] == section:
             runs[-1][1].append(i)
