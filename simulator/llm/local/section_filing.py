@@ -46,9 +46,11 @@ whose words are all about another section, filed here by its paragraph, is not."
 
 
 GATHERED_FIRST: SectionId = "requirements"
-"""What the system must meet is gathered before the design: once a unit lays out the architecture,
-data, model or serving, the scenario's figures it or later units restate ("heavy ranking, 80 ms:
-...") are the design's, however strongly they name the requirements, unless a heading says so."""
+"""What the system must meet is gathered before the design: where some of it was, once a unit lays
+out the architecture, data, model or serving, the scenario's figures it or later units restate
+("heavy ranking, 80 ms: ...") are the design's, however strongly they name the requirements,
+unless a heading says so. An answer with nothing gathered before its design (or whose first lines
+were read as design) keeps its requirements' home wherever it is."""
 DESIGN = frozenset(SECTION_IDS[SECTION_IDS.index("metrics") + 1 :])
 """The sections that lay out the design, after the requirements and the metrics."""
 
@@ -109,7 +111,9 @@ def settled(units: Sequence[Unit], path: Sequence[SectionId]) -> list[bool]:
         (i for i, (u, s) in enumerate(zip(units, path, strict=True)) if u.credit and s in DESIGN),
         len(units),
     )
-    strays = {i for i, s in enumerate(path) if s == GATHERED_FIRST and i > design}
+    gathered = any(units[i].credit and path[i] == GATHERED_FIRST for i in range(design))
+    late = {i for i, s in enumerate(path) if s == GATHERED_FIRST and i > design}
+    strays = late if gathered else set()
     home = _home_runs(units, path, strays)
     out = []
     for k, (unit, section) in enumerate(zip(units, path, strict=True)):
