@@ -101,7 +101,8 @@ def settled(units: Sequence[Unit], path: Sequence[SectionId]) -> list[bool]:
     - its place: under a heading that names the section, or in the section's home
       (`_home_runs`), where it is discussed, not in a stray line filed there from the middle of
       another section's passage (a figure of the scenario restated while describing the model;
-      for the requirements, any line filed there once the design has begun, GATHERED_FIRST).
+      for the requirements gathered before the design, any line filed there once the design has
+      begun: GATHERED_FIRST).
     A unit that is not sure still counts for its section; it is quoted only where none is sure."""
     filed: dict[int, Counter[SectionId]] = {}
     for unit, section in zip(units, path, strict=True):
