@@ -292,9 +292,9 @@ def _subject_section(sentence: str) -> SectionId | None:
     opens = lexicon().grading.subject_verbs
     for k, tok in enumerate(toks[1:], 1):
         if opens.find(tok):
+            # `toks` is cut so that a subject has at most SUBJECT_WORDS + 2 words.
             subject = " ".join(toks[:k])
-            named = _only_section_names(subject) and k <= SUBJECT_WORDS + 2
-            return _named_section(subject) if named else None
+            return _named_section(subject) if _only_section_names(subject) else None
     return None
 
 
