@@ -1210,3 +1210,25 @@ def test_requirements_restated_once_the_design_has_begun_are_not_quoted_as_requi
     gathered = BUDGETS_IN_THE_STEPS.split("\n\n")[0]
     report = grade(kb, BUDGETS_IN_THE_STEPS)
     assert report.section("requirements").evidence == [gathered], report.section("requirements")
+
+
+# A step of the design that states its budget gives that step a figure; it gathers no requirement:
+# with nothing asked before the pipeline, the steps are still the design's, not the requirements'.
+STEPS_WITH_BUDGETS = (
+    "Let's draw the pipeline, since the 150 ms budget shapes it: a funnel from 2 million products "
+    "down to the ten we show.\n\n"
+    "Step one, candidate generation, ~30 ms: a two-tower model with item embeddings in an ANN "
+    "index returns about 1,000 products.\n\n"
+    "Step two, light ranking, 20 ms: a small MLP cuts the 1,000 down to 200.\n\n"
+    "Step three, heavy ranking, 50 ms: a gradient-boosted ranker scores the 200 candidates on the "
+    "CPU fleet."
+)
+
+
+def test_a_design_step_that_states_its_latency_budget_is_no_requirement(
+    kb: KnowledgeBase,
+) -> None:
+    report = grade(kb, STEPS_WITH_BUDGETS)
+    assert not report.section("requirements").evidence, report.section("requirements")
+    steps = [q for s in report.sections for q in s.evidence if q.startswith("Step")]
+    assert len(steps) >= 2, scores(report)

@@ -72,6 +72,15 @@ RESTATED_FIGURE_WORDS = 10
 """...when it has a figure every this many words at most: a long sentence that uses two of the
 facts' figures ("exact search over all 20 million vectors is fast enough within 500 ms") is a
 design that quotes its limits."""
+BUDGET_SHARE = 0.25
+"""A unit that names a part of the design, states a figure and clarifies nothing gives that part
+its budget ("heavy ranking, 80 ms: the multi-task model scores 500 candidates on GPUs"): the
+requirements' cue words and the facts' figures in it pull this much towards them, so the step
+stays with the design. Without a figure ("tens of milliseconds rule out anything heavy at request
+time") it reasons about what the system must meet, and they pull fully."""
+BUDGETED: frozenset[SectionId] = frozenset(("architecture", "data", "model"))
+"""The parts of the design a budget is given to. Where the system runs and how often it retrains
+are what the scenario's facts set ("server-side, under 500 ms"): naming them restates the task."""
 TASK_PULL = 1.0
 """Naming the prediction task ("ну тут классика — CTR prediction") frames the problem: the
 requirements, whatever section the name beside the task noun belongs to."""
@@ -344,9 +353,11 @@ def read_unit(
         + RESTATED_PULL * (_restates(text, facts) or _quotes_figures(text, facts))
         + TASK_PULL * (unnamed != live)
     )
+    measured = any(f.measured for f in figures(live))
     if clarifies:
         pull["requirements"] = pull.get("requirements", 0.0) + clarifies
-    measured = any(f.measured for f in figures(live))
+    elif measured and "requirements" in pull and any(pull.get(s) for s in BUDGETED):
+        pull["requirements"] *= BUDGET_SHARE
     named = [t for groups in found.values() for g in groups for t in g]
     terms = named + point_terms + list(components)
     # A question commits to what it asks about: a clarifying question is the requirements' content.

@@ -10,9 +10,10 @@ catalogue (`knowledge/mistakes/`); each one found is returned with the unit that
 The grader follows content, not form. The answer is read as units (sentences, list items, table
 rows; `simulator/llm/local/answer_text.py`), each read against the rubric block
 (`answer_units.py`) and filed under exactly one section (`section_filing.py`): the one its cue
-words, scenario points, figures and mistakes point at, what a heading or label declares, and what
-the units around it are about, so headings, bullets, one paragraph or a shuffled order file the
-same words the same way. A section is scored here, only from its own units:
+words, scenario points, figures and mistakes point at (a figure given to a step of the design is
+its budget, not a requirement), what a heading or label declares, and what the units around it
+are about, so headings, bullets, one paragraph or a shuffled order file the same words the same
+way. A section is scored here, only from its own units:
 
 - a unit covers the checkpoints its words name, unless it only names them: a heading, a fragment,
   a bare list of names, a clause that denies them ("no A/B test", "monitoring: not needed"), a
