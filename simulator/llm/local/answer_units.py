@@ -204,6 +204,12 @@ class Unit:
     chain: bool
     """Its arrows chain three parts or more (a -> b -> c)."""
 
+    def margin(self, section: SectionId) -> float:
+        """How much more its cue words say for `section` than for any other (below 0 when they
+        say more for another)."""
+        rivals = (v for s, v in self.pull.items() if s != section)
+        return self.pull.get(section, 0.0) - max(rivals, default=0.0)
+
     def emission(self, section: SectionId) -> float:
         """How strongly this unit is about `section`. A pros or cons line argues about the choice
         before it: the consequences its words name ("Pros: closer to revenue") are not its

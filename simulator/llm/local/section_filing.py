@@ -99,10 +99,10 @@ def settled(units: Sequence[Unit], path: Sequence[SectionId]) -> list[bool]:
     - its own words: what it names, its heading or label say at least OWN_WORDS_SHARE as much
       for this section as for any other, so it is not here only by its neighbours;
     - its place: under a heading that names the section, or in the section's home
-      (`_home_runs`), where it is discussed, not in a stray line filed there from the middle of
-      another section's passage (a figure of the scenario restated while describing the model;
-      for the requirements gathered before the design, any line filed there once the design has
-      begun: GATHERED_FIRST).
+      (`_home_runs`: the one passage where it is discussed), not in a stray line filed there from
+      the middle of another section's passage (a figure of the scenario restated while describing
+      the model; for the requirements gathered before the design, any line filed there once the
+      design has begun: GATHERED_FIRST).
     A unit that is not sure still counts for its section; it is quoted only where none is sure."""
     filed: dict[int, Counter[SectionId]] = {}
     for unit, section in zip(units, path, strict=True):
@@ -130,18 +130,23 @@ def settled(units: Sequence[Unit], path: Sequence[SectionId]) -> list[bool]:
 
 def _home_runs(units: Sequence[Unit], path: Sequence[SectionId], strays: set[int]) -> set[int]:
     """The units in each section's home: of the runs of consecutive committing units filed under
-    it, the one whose own words say the most for it (by strength, not length: one long paragraph
-    of clarified figures outweighs three short lines that restate them later). `strays` are in no
-    run: lines filed under a section where they cannot be its home."""
+    it in one block (a paragraph, a list, a table), the one whose own words say the most for it
+    over any other section (by strength, not length: one long paragraph of clarified figures
+    outweighs three short lines that restate them later, and a paragraph on the pipeline that
+    names features and logs in passing gives way to the one on labels). A run ends with its
+    block, so the steps of a flow that follows the gathered figures, filed with them for a timeout
+    named in passing, are no part of their home.
+    `strays` are in no run: lines filed under a section where they cannot be its home."""
     runs: list[tuple[SectionId, list[int]]] = []
     for i, (unit, section) in enumerate(zip(units, path, strict=True)):
         if not unit.credit or i in strays:
             continue
-        if runs and runs[-1][0] == section:
+        block = unit.sentence.block
+        if runs and runs[-1][0] == section and units[runs[-1][1][-1]].sentence.block == block:
             runs[-1][1].append(i)
         else:
             runs.append((section, [i]))
-    weight = [sum(units[i].pull.get(section, 0.0) for i in run) for section, run in runs]
+    weight = [sum(units[i].margin(section) for i in run) for section, run in runs]
     best: dict[SectionId, float] = {}
     for (section, _), w in zip(runs, weight, strict=True):
         best[section] = max(best.get(section, 0.0), w)
