@@ -204,12 +204,6 @@ class Unit:
     chain: bool
     """Its arrows chain three parts or more (a -> b -> c)."""
 
-    def margin(self, section: SectionId) -> float:
-        """How much more its cue words say for `section` than for any other (below 0 when they
-        say more for another)."""
-        rivals = (v for s, v in self.pull.items() if s != section)
-        return self.pull.get(section, 0.0) - max(rivals, default=0.0)
-
     def emission(self, section: SectionId) -> float:
         """How strongly this unit is about `section`. A pros or cons line argues about the choice
         before it: the consequences its words name ("Pros: closer to revenue") are not its
@@ -222,6 +216,14 @@ class Unit:
             + DECLARED * (s.declared == section)
             + LABELLED * (s.label == section)
         )
+
+
+def lead(said: dict[SectionId, float], section: SectionId) -> float:
+    """How much more `said` holds for `section` than for any other section (below 0 when another
+    has more): what a unit's cue words (`Unit.pull`) or whole reading (`Unit.emission`) say for
+    one section over its rivals."""
+    rivals = (v for s, v in said.items() if s != section)
+    return said.get(section, 0.0) - max(rivals, default=0.0)
 
 
 # ----- reading the units against the rubric ----------------------------------------------------

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from simulator.base.sections import SECTION_IDS, SectionId
-from simulator.llm.local.answer_units import Unit
+from simulator.llm.local.answer_units import Unit, lead
 from simulator.llm.local.section_model import section_model
 
 SWITCH_AT_BLOCK = 0.5
@@ -146,7 +146,7 @@ def _home_runs(units: Sequence[Unit], path: Sequence[SectionId], strays: set[int
             runs[-1][1].append(i)
         else:
             runs.append((section, [i]))
-    weight = [sum(units[i].margin(section) for i in run) for section, run in runs]
+    weight = [sum(lead(units[i].pull, section) for i in run) for section, run in runs]
     best: dict[SectionId, float] = {}
     for (section, _), w in zip(runs, weight, strict=True):
         best[section] = max(best.get(section, 0.0), w)

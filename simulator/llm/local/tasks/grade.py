@@ -56,6 +56,7 @@ from simulator.llm.local.answer_units import (
     elaborations,
     fact_figures,
     heading_holds,
+    lead,
     lead_ins,
     pipeline_of,
     platitude_blocks,
@@ -238,8 +239,7 @@ def _grade_section(
 def _lead(unit: Unit, section_id: SectionId) -> float:
     """How far a unit says more for this section than for any other (its own words, heading and
     label): a quote is evidence for its section only as far as it is about it."""
-    said = {s: unit.emission(s) for s in SECTION_IDS}
-    return said[section_id] - max(v for s, v in said.items() if s != section_id)
+    return lead({s: unit.emission(s) for s in SECTION_IDS}, section_id)
 
 
 def _section_reply(
