@@ -113,8 +113,7 @@ def settled(units: Sequence[Unit], path: Sequence[SectionId]) -> list[bool]:
         len(units),
     )
     gathered = any(units[i].credit and path[i] == GATHERED_FIRST for i in range(design))
-    late = {i for i, s in enumerate(path) if s == GATHERED_FIRST and i > design}
-    strays = late if gathered else set()
+    strays = {i for i, s in enumerate(path) if gathered and s == GATHERED_FIRST and i > design}
     home = _home_runs(units, path, strays)
     out = []
     for k, (unit, section) in enumerate(zip(units, path, strict=True)):
@@ -137,15 +136,13 @@ def _home_runs(units: Sequence[Unit], path: Sequence[SectionId], strays: set[int
     block, so the steps of a flow that follows the gathered figures, filed with them for a timeout
     named in passing, are no part of their home.
     `strays` are in no run: lines filed under a section where they cannot be its home."""
-    runs: list[tuple[SectionId, list[int]]] = []
-    for i, (unit, section) in enumerate(zip(units, path, strict=True)):
-        if not unit.credit or i in strays:
-            continue
-        block = unit.sentence.block
-        if runs and runs[-1][0] == section and units[runs[-1][1][-1]].sentence.block == block:
-            runs[-1][1].append(i)
-        else:
-            runs.append((section, [i]))
+    said = [i for i, unit in enumerate(units) if unit.credit and i not in strays]
+    runs = [
+        (section, list(run))
+        for (section, _), run in itertools.groupby(
+            said, key=lambda i: (path[i], units[i].sentence.block)
+        )
+    ]
     weight = [sum(lead(units[i].pull, section) for i in run) for section, run in runs]
     best: dict[SectionId, float] = {}
     for (section, _), w in zip(runs, weight, strict=True):
